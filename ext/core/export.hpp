@@ -1,0 +1,42 @@
+// Export: one consistent snapshot of a WordPress site (database and files) streamed into one archive.
+#pragma once
+
+#include <cstdint>
+#include <string>
+#include <vector>
+
+#include "archive.hpp"
+#include "db.hpp"
+#include "progress.hpp"
+
+namespace sitelift {
+
+struct ExportOptions {
+    std::string root;                 // WordPress root (ABSPATH)
+    std::string output;               // archive file to create
+    ByteSink sink;                    // alternatively: where archive bytes go (output must then be empty)
+    Compression compression = Compression::zstd;
+    int level = 0;
+    std::vector<std::string> excludes;
+    bool default_excludes = true;
+    bool all_tables = false;          // every table of the database, not only those with the prefix
+    DbConfig db;
+    std::string table_prefix = "wp_";
+    // Facts the engine cannot find out on its own (the CLI reads them from the site).
+    std::string wp_version, php_version, charset, collate;
+    bool multisite = false;
+    size_t max_statement_bytes = 1 << 20;
+    ProgressFn progress;
+};
+
+struct ExportResult {
+    uint64_t tables = 0, rows = 0, views = 0;
+    uint64_t files = 0, dirs = 0, symlinks = 0, file_bytes = 0, sql_bytes = 0;
+    uint64_t archive_bytes = 0;
+    double seconds = 0;
+    std::vector<std::string> warnings;
+};
+
+ExportResult export_site(const ExportOptions& options);
+
+}  // namespace sitelift

@@ -1,0 +1,926 @@
+#include "import.hpp"
+
+#include <algorithm>
+#include <cerrno>
+#include <chrono>
+#include <climits>
+#include <cstdio>
+#include <cstdlib>
+#include <ctime>
+#include <fstream>
+#include <memory>
+#include <set>
+
+#include <dirent.h>
+#include <fcntl.h>
+#include <sys/file.h>
+#include <sys/stat.h>
+#include <sys/statvfs.h>
+#include <unistd.h>
+
+#include "error.hpp"
+#include "manifest.hpp"
+#include "path_safety.hpp"
+#include "rewrite.hpp"
+#include "sha256.hpp"
+#include "sql.hpp"
+
+namespace sitelift {
+
+using nlohmann::json;
+
+namespace {
+
+constexpr const char* kStagePrefix = "sl_stage_";
+constexpr const char* kBackupPrefix = "sl_bak_";
+constexpr const char* kDiscardPrefix = "sl_dis_";
+constexpr size_t kChunk = 1u << 20;
+constexpr uint64_t kMaxSiteJson = 1u << 20;
+constexpr uint64_t kMaxExtraSql = 64u << 20;
+
+// ---- paths and small file helpers ---------------------------------------------------------------------------
+
+struct WorkPaths {
+    explicit WorkPaths(const std::string& root)
+        : root(root), work(root + "/.sitelift"), stage(work + "/stage"), stage_files(stage + "/files"),
+          stage_sql(stage + "/sql"), backup(work + "/backup"), discard(work + "/discard"), state(work + "/state.json"),
+          lock(work + "/lock") {}
+    std::string root, work, stage, stage_files, stage_sql, backup, discard, state, lock;
+};
+
+std::string real_root(const std::string& root) {
+    char buf[PATH_MAX];
+    if (!::realpath(root.c_str(), buf)) throw_errno(ErrorKind::usage, "site root '" + root + "' is not usable", errno);
+    struct stat st;
+    if (::stat(buf, &st) != 0 || !S_ISDIR(st.st_mode))
+        throw Error(ErrorKind::usage, "site root '" + root + "' is not a folder");
+    return buf;
+}
+
+bool exists_nofollow(const std::string& p) {
+    struct stat st;
+    return ::lstat(p.c_str(), &st) == 0;
+}
+
+void make_dir(const std::string& p, mode_t mode) {
+    if (::mkdir(p.c_str(), mode) != 0 && errno != EEXIST) throw_errno(ErrorKind::io, "cannot create '" + p + "'", errno);
+}
+
+void write_file_atomic(const std::string& path, const std::string& content) {
+    std::string tmp = path + ".tmp";
+    int fd = ::open(tmp.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC | O_NOFOLLOW, 0600);
+    if (fd < 0) throw_errno(ErrorKind::io, "cannot write '" + tmp + "'", errno);
+    size_t off = 0;
+    while (off < content.size()) {
+        ssize_t n = ::write(fd, content.data() + off, content.size() - off);
+        if (n < 0) {
+            if (errno == EINTR) continue;
+            int e = errno;
+            ::close(fd);
+            throw_errno(ErrorKind::io, "cannot write '" + tmp + "'", e);
+        }
+        off += static_cast<size_t>(n);
+    }
+    if (::fsync(fd) != 0 || ::close(fd) != 0) throw_errno(ErrorKind::io, "cannot write '" + tmp + "'", errno);
+    if (::rename(tmp.c_str(), path.c_str()) != 0) throw_errno(ErrorKind::io, "cannot replace '" + path + "'", errno);
+}
+
+void do_rename(const std::string& from, const std::string& to) {
+    if (::rename(from.c_str(), to.c_str()) != 0)
+        throw_errno(ErrorKind::io, "cannot move '" + from + "' to '" + to + "'", errno);
+}
+
+// The work folder lives inside the web root: make sure no web server hands it out.
+void ensure_work_dir(const WorkPaths& w) {
+    make_dir(w.work, 0700);
+    std::string ht = w.work + "/.htaccess";
+    if (!exists_nofollow(ht)) write_file_atomic(ht, "Require all denied\nDeny from all\n");
+    std::string idx = w.work + "/index.php";
+    if (!exists_nofollow(idx)) write_file_atomic(idx, "<?php\n// Silence.\n");
+}
+
+class WorkLock {
+public:
+    explicit WorkLock(const WorkPaths& w) {
+        ensure_work_dir(w);
+        fd_ = ::open(w.lock.c_str(), O_RDWR | O_CREAT | O_CLOEXEC | O_NOFOLLOW, 0600);
+        if (fd_ < 0) throw_errno(ErrorKind::io, "cannot open the lock file", errno);
+        if (::flock(fd_, LOCK_EX | LOCK_NB) != 0) {
+            ::close(fd_);
+            throw Error(ErrorKind::state, "another SiteLift job is running on this site; wait for it to finish");
+        }
+    }
+    ~WorkLock() {
+        ::flock(fd_, LOCK_UN);
+        ::close(fd_);
+    }
+
+private:
+    int fd_;
+};
+
+json read_state(const WorkPaths& w) {
+    std::ifstream in(w.state);
+    if (!in) return json::object();
+    try {
+        return json::parse(in);
+    } catch (const json::exception&) {
+        throw Error(ErrorKind::state, "the state file of the last import is damaged: " + w.state);
+    }
+}
+
+void write_state(const WorkPaths& w, const json& state) {
+    if (state.empty()) {
+        if (::unlink(w.state.c_str()) != 0 && errno != ENOENT) throw_errno(ErrorKind::io, "cannot clear the state", errno);
+        return;
+    }
+    write_file_atomic(w.state, state.dump(2) + "\n");
+}
+
+uint64_t free_bytes(const std::string& path) {
+    struct statvfs vfs;
+    if (::statvfs(path.c_str(), &vfs) != 0) throw_errno(ErrorKind::io, "cannot check free disk space", errno);
+    return static_cast<uint64_t>(vfs.f_bavail) * vfs.f_frsize;
+}
+
+// ---- table names -------------------------------------------------------------------------------------------
+
+std::string prefixed_name(const char* prefix, const std::string& table) {
+    std::string name = prefix + table;
+    if (name.size() <= 64) return name;
+    return prefix + Sha256::hex(table).substr(0, 32);  // MariaDB allows 64 characters
+}
+
+std::string like_escape(const std::string& s) {
+    std::string out;
+    for (char c : s) {
+        if (c == '%' || c == '_' || c == '\\') out.push_back('\\');
+        out.push_back(c);
+    }
+    return out;
+}
+
+std::vector<std::string> tables_like(Connection& conn, const std::string& prefix) {
+    std::vector<std::string> out;
+    for (auto& row : conn.query("SELECT TABLE_NAME FROM information_schema.TABLES WHERE TABLE_SCHEMA = DATABASE() "
+                                "AND TABLE_NAME LIKE " + conn.quote(like_escape(prefix) + "%") +
+                                " ORDER BY TABLE_NAME"))
+        if (!row.empty() && row[0]) out.push_back(*row[0]);
+    return out;
+}
+
+bool is_work_table(const std::string& t) {
+    return t.rfind(kStagePrefix, 0) == 0 || t.rfind(kBackupPrefix, 0) == 0 || t.rfind(kDiscardPrefix, 0) == 0;
+}
+
+void drop_tables(Connection& conn, const std::vector<std::string>& tables) {
+    for (size_t i = 0; i < tables.size(); i += 100) {
+        std::string sql = "DROP TABLE IF EXISTS ";
+        for (size_t k = i; k < std::min(tables.size(), i + 100); ++k) {
+            if (k > i) sql += ", ";
+            sql += quote_identifier(tables[k]);
+        }
+        conn.execute(sql);
+    }
+}
+
+// ---- the swap journal ----------------------------------------------------------------------------------------
+
+// Undoes whatever part of a swap the journal says was done; leaves the live site as it was before it.
+void undo_swap(Connection& conn, const WorkPaths& w, json& state) {
+    json& files = state["files"];
+    for (auto it = files.rbegin(); it != files.rend(); ++it) {
+        json& f = *it;
+        const std::string name = f.at("name").get<std::string>();
+        if (f.value("installed", false)) {
+            do_rename(w.root + "/" + name, w.stage_files + "/" + name);
+            f["installed"] = false;
+            write_state(w, state);
+        }
+        if (f.value("moved_aside", false)) {
+            do_rename(w.backup + "/" + name, w.root + "/" + name);
+            f["moved_aside"] = false;
+            write_state(w, state);
+        }
+    }
+    if (state.value("db_swapped", false)) {
+        std::string sql;
+        for (const auto& t : state["tables"]) {
+            const std::string fin = t.at("final"), stage = t.at("stage"), bak = t.at("backup");
+            if (!stage.empty()) sql += (sql.empty() ? "" : ", ") + quote_identifier(fin) + " TO " + quote_identifier(stage);
+            if (t.value("existed", false))
+                sql += (sql.empty() ? "" : ", ") + quote_identifier(bak) + " TO " + quote_identifier(fin);
+        }
+        if (!sql.empty()) conn.execute("RENAME TABLE " + sql);
+        state["db_swapped"] = false;
+        write_state(w, state);
+    }
+}
+
+// An import that died during its swap is rolled back before anything else happens.
+void recover(Connection& conn, const WorkPaths& w) {
+    json state = read_state(w);
+    if (state.value("phase", "") != "swapping") return;
+    undo_swap(conn, w, state);
+    state = json::object();
+    write_state(w, state);
+}
+
+void drop_staging(Connection& conn, const WorkPaths& w) {
+    remove_tree(w.stage);
+    drop_tables(conn, tables_like(conn, kStagePrefix));
+}
+
+void drop_backup(Connection& conn, const WorkPaths& w) {
+    remove_tree(w.backup);
+    remove_tree(w.discard);
+    drop_tables(conn, tables_like(conn, kBackupPrefix));
+    drop_tables(conn, tables_like(conn, kDiscardPrefix));
+}
+
+// ---- the rewriting seam --------------------------------------------------------------------------------------
+
+class RewriteTransform : public ValueTransform {
+public:
+    RewriteTransform(const Rewriter& rw, bool guids) : rw_(rw), guids_(guids) {}
+    bool transform(std::string_view column, std::string& value) override {
+        if (!guids_ && column == "guid") return false;
+        if (rw_.rewrite(value, out_, &report)) {
+            value.swap(out_);
+            return true;
+        }
+        return false;
+    }
+    RewriteReport report;
+
+private:
+    const Rewriter& rw_;
+    bool guids_;
+    std::string out_;
+};
+
+std::string strip_trailing_slashes(std::string s) {
+    while (s.size() > 1 && s.back() == '/') s.pop_back();
+    return s;
+}
+
+// ---- the importer ----------------------------------------------------------------------------------------------
+
+class Importer {
+public:
+    explicit Importer(const ImportOptions& o) : opt_(o) {}
+
+    ImportResult run() {
+        auto started = std::chrono::steady_clock::now();
+        if (opt_.input.empty() == !opt_.source)
+            throw Error(ErrorKind::usage, "import needs exactly one of an input file or a source");
+        if (opt_.target.table_prefix.empty()) throw Error(ErrorKind::usage, "the table prefix must not be empty");
+        root_ = real_root(opt_.target.root);
+        WorkPaths w(root_);
+        WorkLock lock(w);
+        Connection conn(opt_.target.db);
+        recover(conn, w);
+        drop_staging(conn, w);
+
+        dest_url_ = opt_.url.empty() ? live_option(conn, "home") : opt_.url;
+        dest_url_ = strip_trailing_slashes(dest_url_);
+        if (dest_url_.empty())
+            throw Error(ErrorKind::usage, "the destination has no home URL in its database; give the URL to use");
+        if (!opt_.input.empty()) {
+            struct stat st;
+            if (::stat(opt_.input.c_str(), &st) == 0) input_size_ = static_cast<uint64_t>(st.st_size);
+        } else {
+            input_size_ = opt_.input_size;
+        }
+
+        try {
+            stage(conn, w);
+            finalize(conn);
+            swap(conn, w);
+        } catch (...) {
+            try {
+                drop_staging(conn, w);
+            } catch (...) {
+            }
+            throw;
+        }
+        remove_tree(w.stage);
+        result_.destination_url = dest_url_;
+        result_.source_url = site_.home;
+        result_.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count();
+        return result_;
+    }
+
+private:
+    std::string live_option(Connection& conn, const std::string& name) {
+        const std::string table = opt_.target.table_prefix + "options";
+        if (!table_exists(conn, table)) return {};
+        auto v = conn.scalar("SELECT option_value FROM " + quote_identifier(table) +
+                             " WHERE option_name = " + conn.quote(name));
+        return v ? *v : std::string();
+    }
+
+    void report(const char* phase, const std::string& item, uint64_t done) {
+        if (!opt_.progress) return;
+        Progress p;
+        p.phase = phase;
+        p.item = item;
+        p.done = done;
+        p.total = std::max(input_size_, done);
+        opt_.progress(p);
+    }
+
+    std::string final_table_name(const std::string& source_table) const {
+        const std::string& sp = site_.table_prefix;
+        if (source_table.size() >= sp.size() && source_table.compare(0, sp.size(), sp) == 0)
+            return opt_.target.table_prefix + source_table.substr(sp.size());
+        return source_table;  // --all-tables: a table outside the prefix keeps its name
+    }
+
+    static void check_table_name(const std::string& t) {
+        if (t.empty() || t.size() > 64 || t.find('/') != std::string::npos || t.find('\\') != std::string::npos ||
+            t.find('\0') != std::string::npos || t.find('.') != std::string::npos || !is_valid_utf8(t))
+            throw Error(ErrorKind::security, "the archive names an invalid table '" + t + "'");
+        if (is_work_table(t)) throw Error(ErrorKind::security, "the archive names a reserved table '" + t + "'");
+    }
+
+    // Reads the whole current entry into a string, refusing more than limit bytes.
+    std::string read_small(ArchiveReader& r, const EntryInfo& e, uint64_t limit) {
+        if (e.size > limit) throw Error(ErrorKind::security, "'" + e.path + "' is implausibly large");
+        std::string s;
+        s.reserve(static_cast<size_t>(e.size));
+        char buf[65536];
+        while (size_t n = r.read(buf, sizeof buf)) {
+            s.append(buf, n);
+            if (s.size() > limit) throw Error(ErrorKind::security, "'" + e.path + "' is implausibly large");
+        }
+        if (s.size() != e.size) throw Error(ErrorKind::archive, "'" + e.path + "' is truncated");
+        return s;
+    }
+
+    void check_disk(const WorkPaths& w) {
+        uint64_t free = free_bytes(w.stage);
+        if (free < opt_.min_free_bytes)
+            throw Error(ErrorKind::io, "the destination's disk is nearly full (" + std::to_string(free >> 20) +
+                                           " MiB free); free some space and run the import again");
+    }
+
+    void spool(const EntryRecord& r) {
+        std::string line = entry_to_json(r).dump() + "\n";
+        if (std::fwrite(line.data(), 1, line.size(), spool_.get()) != line.size())
+            throw_errno(ErrorKind::io, "cannot write the import spool", errno);
+    }
+
+    void stage(Connection& conn, const WorkPaths& w) {
+        make_dir(w.stage, 0700);
+        make_dir(w.stage_files, 0755);
+        make_dir(w.stage_sql, 0700);
+        spool_.reset(std::tmpfile());
+        if (!spool_) throw_errno(ErrorKind::io, "cannot create a temporary file", errno);
+        manifest_file_.reset(std::tmpfile());
+        if (!manifest_file_) throw_errno(ErrorKind::io, "cannot create a temporary file", errno);
+
+        ReaderLimits limits = opt_.limits;
+        std::unique_ptr<ArchiveReader> reader = opt_.input.empty()
+                                                    ? std::make_unique<ArchiveReader>(opt_.source, limits)
+                                                    : std::make_unique<ArchiveReader>(opt_.input, limits);
+        ArchiveReader& r = *reader;
+        SafeTree tree(w.stage_files);
+        ParallelLoader loader(opt_.target.db, std::max(1u, opt_.db_threads));
+        std::unique_ptr<Rewriter> rewriter;
+
+        EntryInfo e;
+        if (!r.next(e)) throw Error(ErrorKind::archive, "the archive is empty");
+        if (e.path != "site.json" || e.type != EntryType::file)
+            throw Error(ErrorKind::archive, "not a SiteLift archive: it does not start with site.json");
+        site_json_ = read_small(r, e, kMaxSiteJson);
+        try {
+            site_ = site_from_json(json::parse(site_json_));
+        } catch (const json::parse_error&) {
+            throw Error(ErrorKind::archive, "site.json is not valid JSON");
+        }
+        if (site_.table_prefix.empty()) throw Error(ErrorKind::archive, "site.json names no table prefix");
+        std::set<std::string> finals;
+        for (const auto& t : site_.tables) {
+            check_table_name(t);
+            std::string fin = final_table_name(t);
+            check_table_name(fin);
+            if (!finals.insert(fin).second) throw Error(ErrorKind::archive, "the archive names table '" + t + "' twice");
+            table_map_[t] = fin;
+        }
+        if (opt_.rewrite) {
+            SiteMove move;
+            move.from_urls = {strip_trailing_slashes(site_.home)};
+            if (strip_trailing_slashes(site_.siteurl) != move.from_urls[0])
+                move.from_urls.push_back(strip_trailing_slashes(site_.siteurl));
+            move.to_url = dest_url_;
+            move.from_path = strip_trailing_slashes(site_.abspath);
+            move.to_path = root_;
+            rewriter = std::make_unique<Rewriter>(Rewriter::for_site_move(move));
+        }
+
+        std::set<std::string> loaded;
+        std::vector<char> buf(kChunk);
+        uint64_t since_check = 0;
+        bool manifest_seen = false;
+        while (r.next(e)) {
+            if (manifest_seen) throw Error(ErrorKind::archive, "'" + e.path + "' follows manifest.json");
+            if (e.path.size() > 4096) throw Error(ErrorKind::security, "an entry path is implausibly long");
+            if (e.path == "manifest.json" && e.type == EntryType::file) {
+                copy_manifest(r, e);
+                manifest_seen = true;
+                continue;
+            }
+            if (e.type == EntryType::hardlink)
+                throw Error(ErrorKind::security, "'" + e.path + "' is a hard link; SiteLift archives hold none");
+            if (e.type == EntryType::other)
+                throw Error(ErrorKind::security, "'" + e.path + "' is a device, FIFO or socket; refused");
+            if (e.path.rfind("database/", 0) == 0) {
+                stage_sql_entry(r, e, loader, rewriter.get(), loaded, buf, w);
+            } else if (e.path.rfind("files/", 0) == 0) {
+                stage_file_entry(r, e, tree, buf);
+            } else {
+                throw Error(ErrorKind::security, "unexpected entry '" + e.path + "' in the archive");
+            }
+            since_check += e.size + 512;
+            if (since_check >= (64u << 20)) {
+                since_check = 0;
+                check_disk(w);
+                report("restore", e.path, r.compressed_bytes());
+            }
+        }
+        if (!manifest_seen)
+            throw Error(ErrorKind::archive, "the archive is truncated or incomplete: manifest.json is missing");
+        for (const auto& t : site_.tables)
+            if (!loaded.count(t))
+                throw Error(ErrorKind::integrity, "the archive lacks the data of table '" + t + "'");
+        report("verify", "database", r.compressed_bytes());
+        loader.wait();
+        verify_manifest();
+        report("verify", "files", r.compressed_bytes());
+        create_symlinks(tree);
+        fix_directories(tree);
+        if (rewriter) {
+            result_.values_skipped_unsafe = rewrite_skipped_;
+        }
+    }
+
+    void copy_manifest(ArchiveReader& r, const EntryInfo& e) {
+        char buf[65536];
+        uint64_t total = 0;
+        while (size_t n = r.read(buf, sizeof buf)) {
+            if (std::fwrite(buf, 1, n, manifest_file_.get()) != n)
+                throw_errno(ErrorKind::io, "cannot keep the manifest", errno);
+            total += n;
+        }
+        if (total != e.size) throw Error(ErrorKind::archive, "manifest.json is truncated");
+    }
+
+    void stage_sql_entry(ArchiveReader& r, const EntryInfo& e, ParallelLoader& loader, const Rewriter* rewriter,
+                         std::set<std::string>& loaded, std::vector<char>& buf, const WorkPaths& w) {
+        if (e.type != EntryType::file) {
+            if (e.type == EntryType::directory && (e.path == "database" || e.path == "database/views" ||
+                                                   e.path == "database/triggers")) {
+                return;  // tolerated but never written by SiteLift
+            }
+            throw Error(ErrorKind::security, "unexpected entry '" + e.path + "' in the archive");
+        }
+        std::string rest = e.path.substr(9);
+        EntryRecord rec;
+        rec.path = e.path;
+        rec.type = "file";
+        rec.size = e.size;
+        rec.mode = e.mode & 07777;
+        rec.mtime = e.mtime;
+        Sha256 hash;
+        if (rest.rfind("views/", 0) == 0 || rest.rfind("triggers/", 0) == 0) {
+            // Kept aside; views and triggers are not applied automatically (see the README).
+            std::string sql = read_small(r, e, kMaxExtraSql);
+            rec.sha256 = Sha256::hex(sql);
+            spool(rec);
+            result_.warnings.push_back("'" + e.path + "' was not applied: import views and triggers by hand");
+            return;
+        }
+        if (rest.size() < 5 || rest.compare(rest.size() - 4, 4, ".sql") != 0)
+            throw Error(ErrorKind::security, "unexpected entry '" + e.path + "' in the archive");
+        std::string table = rest.substr(0, rest.size() - 4);
+        auto it = table_map_.find(table);
+        if (it == table_map_.end())
+            throw Error(ErrorKind::security, "'" + e.path + "' holds a table that site.json does not list");
+        if (!loaded.insert(table).second) throw Error(ErrorKind::security, "table '" + table + "' appears twice");
+        const std::string stage_name = prefixed_name(kStagePrefix, it->second);
+        report("restore", table, r.compressed_bytes());
+
+        std::unique_ptr<RewriteTransform> transform;
+        if (rewriter) transform = std::make_unique<RewriteTransform>(*rewriter, opt_.rewrite_guids);
+        TableFileParser parser(table, stage_name, [&](ParsedStatement&& st) { loader.submit(std::move(st)); },
+                               transform.get());
+        uint64_t total = 0;
+        while (size_t n = r.read(buf.data(), buf.size())) {
+            hash.update(buf.data(), n);
+            parser.feed(buf.data(), n);
+            total += n;
+        }
+        if (total != e.size) throw Error(ErrorKind::archive, "'" + e.path + "' is truncated");
+        parser.finish();
+        rec.sha256 = hash.hex_digest();
+        rec.table = table;
+        rec.rows = parser.rows();
+        rec.checksum = parser.checksum();
+        spool(rec);
+        ++result_.tables;
+        result_.rows += parser.rows();
+        TableReport& tr = result_.table_reports[it->second];
+        tr.rows = parser.rows();
+        tr.values_changed = parser.values_changed();
+        result_.values_changed += parser.values_changed();
+        if (transform) rewrite_skipped_ += transform->report.values_skipped_unsafe;
+        staged_tables_.push_back(table);
+        (void)w;
+    }
+
+    void stage_file_entry(ArchiveReader& r, const EntryInfo& e, SafeTree& tree, std::vector<char>& buf) {
+        std::string rel = safe_relative_path(std::string_view(e.path).substr(6));
+        if (rel == ".sitelift" || rel.rfind(".sitelift/", 0) == 0)
+            throw Error(ErrorKind::security, "'" + e.path + "' would write into SiteLift's work folder");
+        EntryRecord rec;
+        rec.path = e.path;
+        rec.mode = e.mode & 07777;
+        rec.mtime = e.mtime;
+        if (e.type == EntryType::directory) {
+            rec.type = "dir";
+            tree.make_dir(rel, 0700);
+            ++result_.dirs;
+        } else if (e.type == EntryType::symlink) {
+            rec.type = "symlink";
+            rec.target = e.link_target;
+            if (symlink_target_escapes(rel, e.link_target))
+                throw Error(ErrorKind::security, "symlink '" + e.path + "' points outside the site ('" + e.link_target + "')");
+            ++result_.symlinks;  // created after every file, so nothing is ever written through it
+        } else {
+            rec.type = "file";
+            rec.size = e.size;
+            Sha256 hash;
+            uint64_t total = 0;
+            if (rel == "wp-config.php") {
+                // The destination keeps its own; the archive's copy is only checked.
+                while (size_t n = r.read(buf.data(), buf.size())) {
+                    hash.update(buf.data(), n);
+                    total += n;
+                }
+                result_.warnings.push_back("the archive's wp-config.php was ignored; the destination keeps its own");
+            } else {
+                int fd = tree.create_file(rel, 0600);
+                try {
+                    while (size_t n = r.read(buf.data(), buf.size())) {
+                        hash.update(buf.data(), n);
+                        size_t off = 0;
+                        while (off < n) {
+                            ssize_t k = ::write(fd, buf.data() + off, n - off);
+                            if (k < 0) {
+                                if (errno == EINTR) continue;
+                                if (errno == ENOSPC || errno == EDQUOT)
+                                    throw Error(ErrorKind::io, "the destination's disk is full while staging '" + rel +
+                                                                   "'; free some space and run the import again");
+                                throw_errno(ErrorKind::io, "cannot write '" + rel + "'", errno);
+                            }
+                            off += static_cast<size_t>(k);
+                        }
+                        total += n;
+                    }
+                    if (::fchmod(fd, e.mode & 07777) != 0) throw_errno(ErrorKind::io, "cannot set the mode of '" + rel + "'", errno);
+                    struct timespec ts[2];
+                    ts[0].tv_sec = e.mtime;
+                    ts[0].tv_nsec = e.mtime_nsec;
+                    ts[1] = ts[0];
+                    if (::futimens(fd, ts) != 0) throw_errno(ErrorKind::io, "cannot set the time of '" + rel + "'", errno);
+                } catch (...) {
+                    ::close(fd);
+                    throw;
+                }
+                if (::close(fd) != 0) throw_errno(ErrorKind::io, "cannot write '" + rel + "'", errno);
+            }
+            if (total != e.size) throw Error(ErrorKind::archive, "'" + e.path + "' is truncated");
+            rec.sha256 = hash.hex_digest();
+            ++result_.files;
+            result_.file_bytes += total;
+        }
+        spool(rec);
+    }
+
+    // Compares what streamed in with manifest.json, entry by entry, in archive order.
+    void verify_manifest() {
+        if (std::fflush(spool_.get()) != 0 || std::fseek(spool_.get(), 0, SEEK_SET) != 0 ||
+            std::fflush(manifest_file_.get()) != 0 || std::fseek(manifest_file_.get(), 0, SEEK_SET) != 0)
+            throw_errno(ErrorKind::io, "cannot reread the import spool", errno);
+        uint64_t index = 0;
+        std::string line;
+        auto next_actual = [&](EntryRecord& out) -> bool {
+            line.clear();
+            int c;
+            while ((c = std::fgetc(spool_.get())) != EOF && c != '\n') line.push_back(static_cast<char>(c));
+            if (line.empty()) return false;
+            out = entry_from_json(json::parse(line));
+            return true;
+        };
+        // Stream the manifest from its temporary file.
+        struct FileBuf : std::streambuf {
+            explicit FileBuf(std::FILE* f) : f(f) {}
+            int underflow() override {
+                size_t n = std::fread(b, 1, sizeof b, f);
+                if (n == 0) return traits_type::eof();
+                setg(b, b, b + n);
+                return traits_type::to_int_type(b[0]);
+            }
+            std::FILE* f;
+            char b[65536];
+        } fb(manifest_file_.get());
+        std::istream in(&fb);
+        json head = parse_manifest(in, [&](const EntryRecord& expected) {
+            EntryRecord actual;
+            if (!next_actual(actual))
+                throw Error(ErrorKind::integrity, "the archive lacks '" + expected.path + "' that the manifest lists");
+            EntryRecord exp = expected;
+            if (actual.type != "file") exp.size = actual.size;  // sizes are only meaningful for files
+            std::string diff = entry_difference(exp, actual);
+            if (!diff.empty()) throw Error(ErrorKind::integrity, "verification failed: " + diff);
+            ++index;
+        });
+        EntryRecord extra;
+        if (next_actual(extra))
+            throw Error(ErrorKind::integrity, "the archive holds '" + extra.path + "' that the manifest does not list");
+        if (head.value("format", "") != "sitelift-archive")
+            throw Error(ErrorKind::archive, "manifest.json is not a SiteLift manifest");
+        if (!head.contains("site") || site_to_json(site_from_json(head["site"])) != site_to_json(site_))
+            throw Error(ErrorKind::integrity, "manifest.json describes another site than site.json");
+        if (head.value("entry_count", uint64_t(0)) != index)
+            throw Error(ErrorKind::integrity, "manifest.json's entry count does not match its entries");
+        if (head.contains("warnings") && head["warnings"].is_array())
+            for (const auto& wmsg : head["warnings"])
+                if (wmsg.is_string()) result_.warnings.push_back("export: " + wmsg.get<std::string>());
+    }
+
+    // Walks the spool again for the entries that had to wait for verification.
+    template <typename Fn>
+    void for_each_spooled(Fn fn) {
+        if (std::fseek(spool_.get(), 0, SEEK_SET) != 0) throw_errno(ErrorKind::io, "cannot reread the import spool", errno);
+        std::string line;
+        int c;
+        while (true) {
+            line.clear();
+            while ((c = std::fgetc(spool_.get())) != EOF && c != '\n') line.push_back(static_cast<char>(c));
+            if (line.empty()) break;
+            fn(entry_from_json(json::parse(line)));
+        }
+    }
+
+    void create_symlinks(SafeTree& tree) {
+        std::vector<std::string> links;
+        for_each_spooled([&](const EntryRecord& rec) {
+            if (rec.type != "symlink") return;
+            std::string rel = rec.path.substr(6);
+            tree.make_symlink(rel, rec.target);
+            tree.set_times(rel, rec.mtime, 0);
+        });
+        // With every link in place, resolve each one as the kernel would: chains of links inside the tree can
+        // lead outside even when every single target looks harmless.
+        for_each_spooled([&](const EntryRecord& rec) {
+            if (rec.type != "symlink") return;
+            if (!tree.resolves_inside(rec.path.substr(6)))
+                throw Error(ErrorKind::security, "symlink '" + rec.path + "' resolves outside the site");
+        });
+    }
+
+    void fix_directories(SafeTree& tree) {
+        // Children first: setting a folder's mtime must come after everything inside it was written.
+        std::vector<std::pair<std::string, std::pair<uint32_t, int64_t>>> dirs;
+        for_each_spooled([&](const EntryRecord& rec) {
+            if (rec.type == "dir") dirs.push_back({rec.path.substr(6), {rec.mode, rec.mtime}});
+        });
+        std::sort(dirs.begin(), dirs.end(), [](const auto& a, const auto& b) { return a.first > b.first; });
+        for (const auto& d : dirs) {
+            tree.set_mode(d.first, d.second.first);
+            tree.set_times(d.first, d.second.second, 0);
+        }
+    }
+
+    // ---- finalize: adapt the staged database to the destination ----
+    void finalize(Connection& conn) {
+        report("finalize", "", input_size_);
+        const std::string sp = site_.table_prefix, dp = opt_.target.table_prefix;
+        std::vector<std::string> options_tables, usermeta_tables;
+        for (const auto& t : site_.tables) {
+            const std::string& fin = table_map_[t];
+            std::string stage = prefixed_name(kStagePrefix, fin);
+            if (fin.size() >= 7 && fin.compare(fin.size() - 7, 7, "options") == 0 && fin.rfind(dp, 0) == 0)
+                options_tables.push_back(stage);
+            if (fin == dp + "usermeta") usermeta_tables.push_back(stage);
+        }
+        const std::string main_options = prefixed_name(kStagePrefix, dp + "options");
+        if (sp != dp) {
+            // WordPress keys roles and per-user capabilities by table prefix.
+            for (const auto& t : options_tables)
+                conn.execute("UPDATE " + quote_identifier(t) + " SET option_name = CONCAT(" + conn.quote(dp) +
+                             ", SUBSTRING(option_name, " + std::to_string(sp.size() + 1) + ")) WHERE option_name LIKE " +
+                             conn.quote(like_escape(sp) + "%user\\_roles"));
+            for (const auto& t : usermeta_tables)
+                conn.execute("UPDATE " + quote_identifier(t) + " SET meta_key = CONCAT(" + conn.quote(dp) +
+                             ", SUBSTRING(meta_key, " + std::to_string(sp.size() + 1) + ")) WHERE meta_key LIKE " +
+                             conn.quote(like_escape(sp) + "%"));
+        }
+        if (std::find(options_tables.begin(), options_tables.end(), main_options) != options_tables.end()) {
+            std::string src_home = strip_trailing_slashes(site_.home);
+            std::string src_siteurl = strip_trailing_slashes(site_.siteurl);
+            std::string siteurl = dest_url_;
+            if (src_siteurl.size() > src_home.size() && src_siteurl.compare(0, src_home.size(), src_home) == 0)
+                siteurl = dest_url_ + src_siteurl.substr(src_home.size());  // WordPress in a subfolder
+            conn.execute("UPDATE " + quote_identifier(main_options) + " SET option_value = " + conn.quote(dest_url_) +
+                         " WHERE option_name = 'home'");
+            conn.execute("UPDATE " + quote_identifier(main_options) + " SET option_value = " + conn.quote(siteurl) +
+                         " WHERE option_name = 'siteurl'");
+            // SiteLift's own state on the destination survives the swap.
+            const std::string live = dp + "options";
+            auto found = tables_like(conn, live);
+            if (std::find(found.begin(), found.end(), live) != found.end()) {
+                conn.execute("DELETE FROM " + quote_identifier(main_options) + " WHERE option_name LIKE 'sitelift\\_%'");
+                conn.execute("INSERT INTO " + quote_identifier(main_options) +
+                             " (option_name, option_value, autoload) SELECT option_name, option_value, autoload FROM " +
+                             quote_identifier(live) + " WHERE option_name LIKE 'sitelift\\_%'");
+            }
+        } else {
+            result_.warnings.push_back("the archive has no " + sp + "options table; home and siteurl were not set");
+        }
+    }
+
+    // ---- swap ----
+    void swap(Connection& conn, const WorkPaths& w) {
+        report("swap", "", input_size_);
+        drop_backup(conn, w);  // one generation of backup is kept
+        const std::string dp = opt_.target.table_prefix;
+        json state = json::object();
+        state["phase"] = "swapping";
+        state["source_url"] = site_.home;
+        state["destination_url"] = dest_url_;
+        state["table_prefix"] = dp;
+        state["db_swapped"] = false;
+        json tables = json::array();
+        std::set<std::string> live_tables;
+        for (const auto& t : tables_like(conn, dp)) live_tables.insert(t);
+        std::set<std::string> finals;
+        for (const auto& t : site_.tables) {
+            const std::string& fin = table_map_[t];
+            finals.insert(fin);
+            json item = {{"final", fin},
+                         {"stage", prefixed_name(kStagePrefix, fin)},
+                         {"backup", prefixed_name(kBackupPrefix, fin)},
+                         {"existed", live_tables.count(fin) > 0 || table_exists(conn, fin)}};
+            tables.push_back(item);
+        }
+        // The destination's other tables with its prefix belonged to the site being replaced: keep them aside too.
+        for (const auto& t : live_tables) {
+            if (finals.count(t) || is_work_table(t) || is_view(conn, t)) continue;
+            tables.push_back({{"final", t}, {"stage", ""}, {"backup", prefixed_name(kBackupPrefix, t)}, {"existed", true}});
+        }
+        state["tables"] = tables;
+        json files = json::array();
+        for (const auto& name : top_level(w.stage_files)) {
+            files.push_back({{"name", name}, {"existed", exists_nofollow(w.root + "/" + name)},
+                             {"moved_aside", false}, {"installed", false}});
+        }
+        state["files"] = files;
+        write_state(w, state);
+
+        try {
+            std::string sql;
+            for (const auto& t : state["tables"]) {
+                const std::string fin = t["final"], stage = t["stage"], bak = t["backup"];
+                if (t["existed"].get<bool>()) sql += (sql.empty() ? "" : ", ") + quote_identifier(fin) + " TO " + quote_identifier(bak);
+                if (!stage.empty()) sql += (sql.empty() ? "" : ", ") + quote_identifier(stage) + " TO " + quote_identifier(fin);
+            }
+            if (!sql.empty()) conn.execute("RENAME TABLE " + sql);  // one atomic statement
+            state["db_swapped"] = true;
+            write_state(w, state);
+
+            make_dir(w.backup, 0700);
+            for (auto& f : state["files"]) {
+                const std::string name = f["name"];
+                if (f["existed"].get<bool>()) {
+                    do_rename(w.root + "/" + name, w.backup + "/" + name);
+                    f["moved_aside"] = true;
+                    write_state(w, state);
+                }
+                do_rename(w.stage_files + "/" + name, w.root + "/" + name);
+                f["installed"] = true;
+                write_state(w, state);
+            }
+        } catch (...) {
+            try {
+                undo_swap(conn, w, state);
+                write_state(w, json::object());
+            } catch (...) {
+                // The journal stays as it is; the next run finishes undoing.
+            }
+            throw;
+        }
+        state["phase"] = "swapped";
+        state["finished"] = static_cast<int64_t>(std::time(nullptr));
+        write_state(w, state);
+    }
+
+    static bool table_exists(Connection& conn, const std::string& t) {
+        auto v = conn.scalar("SELECT COUNT(*) FROM information_schema.TABLES WHERE TABLE_SCHEMA = DATABASE() AND TABLE_NAME = " +
+                             conn.quote(t));
+        return v && *v != "0";
+    }
+
+    static bool is_view(Connection& conn, const std::string& t) {
+        auto v = conn.scalar("SELECT COUNT(*) FROM information_schema.VIEWS WHERE TABLE_SCHEMA = DATABASE() AND TABLE_NAME = " +
+                             conn.quote(t));
+        return v && *v != "0";
+    }
+
+    static std::vector<std::string> top_level(const std::string& dir) {
+        std::vector<std::string> names;
+        std::unique_ptr<DIR, int (*)(DIR*)> d(::opendir(dir.c_str()), ::closedir);
+        if (!d) throw_errno(ErrorKind::io, "cannot list the staging folder", errno);
+        while (struct dirent* de = ::readdir(d.get())) {
+            std::string n = de->d_name;
+            if (n != "." && n != "..") names.push_back(n);
+        }
+        std::sort(names.begin(), names.end());
+        return names;
+    }
+
+    struct FileCloser {
+        void operator()(std::FILE* f) const {
+            if (f) std::fclose(f);
+        }
+    };
+
+    const ImportOptions& opt_;
+    std::string root_, dest_url_, site_json_;
+    uint64_t input_size_ = 0;
+    SiteInfo site_;
+    std::map<std::string, std::string> table_map_;  // source table -> destination table
+    std::vector<std::string> staged_tables_;
+    std::unique_ptr<std::FILE, FileCloser> spool_, manifest_file_;
+    uint64_t rewrite_skipped_ = 0;
+    ImportResult result_;
+};
+
+}  // namespace
+
+ImportResult import_site(const ImportOptions& options) { return Importer(options).run(); }
+
+void rollback_site(const SiteTarget& target) {
+    WorkPaths w(real_root(target.root));
+    WorkLock lock(w);
+    Connection conn(target.db);
+    recover(conn, w);
+    json state = read_state(w);
+    if (state.value("phase", "") != "swapped")
+        throw Error(ErrorKind::state, "there is no previous site to roll back to");
+    // Database: the imported tables go aside, the kept ones come back, in one statement.
+    std::string sql;
+    std::vector<std::string> discard;
+    for (const auto& t : state["tables"]) {
+        const std::string fin = t["final"], stage = t["stage"], bak = t["backup"];
+        if (!stage.empty()) {
+            std::string dis = prefixed_name(kDiscardPrefix, fin);
+            sql += (sql.empty() ? "" : ", ") + quote_identifier(fin) + " TO " + quote_identifier(dis);
+            discard.push_back(dis);
+        }
+        if (t["existed"].get<bool>()) sql += (sql.empty() ? "" : ", ") + quote_identifier(bak) + " TO " + quote_identifier(fin);
+    }
+    drop_tables(conn, discard);
+    if (!sql.empty()) conn.execute("RENAME TABLE " + sql);
+    // Files.
+    make_dir(w.discard, 0700);
+    for (const auto& f : state["files"]) {
+        const std::string name = f["name"];
+        if (f.value("installed", false) && exists_nofollow(w.root + "/" + name))
+            do_rename(w.root + "/" + name, w.discard + "/" + name);
+        if (f.value("moved_aside", false)) do_rename(w.backup + "/" + name, w.root + "/" + name);
+    }
+    write_state(w, json::object());
+    drop_tables(conn, discard);
+    drop_backup(conn, w);
+}
+
+void cleanup_site(const SiteTarget& target) {
+    WorkPaths w(real_root(target.root));
+    WorkLock lock(w);
+    Connection conn(target.db);
+    recover(conn, w);
+    drop_staging(conn, w);
+    drop_backup(conn, w);
+    json state = read_state(w);
+    if (!state.empty()) write_state(w, json::object());
+}
+
+json site_state(const std::string& root) {
+    WorkPaths w(real_root(root));
+    return read_state(w);
+}
+
+}  // namespace sitelift

@@ -1,0 +1,71 @@
+// Import: restore an archive into an existing WordPress install without ever leaving it half-done.
+//
+//   verify + stage   entries stream into <root>/.sitelift/stage/ and tables into sl_stage_* tables, every hash,
+//                    size and row checksum checked against manifest.json; any failure drops the staging and
+//                    leaves the live site as it was
+//   finalize         staged database adapted to the destination (table prefix, URLs and paths, SiteLift's own
+//                    options carried over)
+//   swap             one atomic RENAME TABLE for the database, then one rename per top-level entry of the root,
+//                    journaled in <root>/.sitelift/state.json so an interrupted swap is undone on the next run
+//   keep             the previous site stays as sl_bak_* tables and <root>/.sitelift/backup/ until rollback_site()
+//                    or cleanup_site()
+// The destination keeps its own wp-config.php.
+#pragma once
+
+#include <cstdint>
+#include <map>
+#include <string>
+#include <vector>
+
+#include <nlohmann/json.hpp>
+
+#include "archive.hpp"
+#include "db.hpp"
+#include "progress.hpp"
+
+namespace sitelift {
+
+struct SiteTarget {
+    std::string root;           // WordPress root of the destination
+    DbConfig db;
+    std::string table_prefix;   // the destination's $table_prefix
+};
+
+struct ImportOptions {
+    SiteTarget target;
+    std::string input;          // archive file, or
+    ByteSource source;          // archive bytes
+    uint64_t input_size = 0;    // for progress when reading from source
+    std::string url;            // the destination's URL; empty: its current home option
+    bool rewrite = true;        // rewrite URLs and paths (guid columns only with rewrite_guids)
+    bool rewrite_guids = false;
+    unsigned db_threads = 2;
+    uint64_t min_free_bytes = 64ull << 20;  // stop staging before the disk gets fuller than this
+    ReaderLimits limits;
+    ProgressFn progress;
+};
+
+struct TableReport {
+    uint64_t rows = 0;
+    uint64_t values_changed = 0;
+};
+
+struct ImportResult {
+    uint64_t tables = 0, rows = 0, files = 0, dirs = 0, symlinks = 0, file_bytes = 0;
+    uint64_t values_changed = 0, values_skipped_unsafe = 0;
+    std::map<std::string, TableReport> table_reports;  // by destination table name
+    std::string source_url, destination_url;
+    std::vector<std::string> warnings;
+    double seconds = 0;
+};
+
+ImportResult import_site(const ImportOptions& options);
+
+// Puts the site that the last import replaced back in place. Throws Error(state) when there is none.
+void rollback_site(const SiteTarget& target);
+// Drops what the last import kept (backup tables and folders) and any leftover staging.
+void cleanup_site(const SiteTarget& target);
+// The recorded state of the last import ({} when there is none).
+nlohmann::json site_state(const std::string& root);
+
+}  // namespace sitelift

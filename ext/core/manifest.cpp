@@ -1,0 +1,302 @@
+#include "manifest.hpp"
+
+#include <cerrno>
+#include <cstring>
+#include <ctime>
+#include <istream>
+
+#include <openssl/evp.h>
+
+#include "archive.hpp"
+#include "error.hpp"
+#include "version.hpp"
+
+namespace sitelift {
+
+using nlohmann::json;
+
+namespace {
+
+[[noreturn]] void bad(const std::string& what) { throw Error(ErrorKind::archive, "manifest: " + what); }
+
+template <typename T>
+T field(const json& j, const char* key) {
+    auto it = j.find(key);
+    if (it == j.end()) bad(std::string("missing field '") + key + "'");
+    try {
+        return it->get<T>();
+    } catch (const json::exception&) {
+        bad(std::string("field '") + key + "' has the wrong type");
+    }
+}
+
+template <typename T>
+T optional_field(const json& j, const char* key, T fallback) {
+    auto it = j.find(key);
+    if (it == j.end() || it->is_null()) return fallback;
+    try {
+        return it->get<T>();
+    } catch (const json::exception&) {
+        bad(std::string("field '") + key + "' has the wrong type");
+    }
+}
+
+void put_bytes(json& j, const char* key, const std::string& value) {
+    if (is_valid_utf8(value))
+        j[key] = value;
+    else
+        j[std::string(key) + "_b64"] = base64_encode(value);
+}
+
+std::string get_bytes(const json& j, const char* key, bool required) {
+    auto it = j.find(key);
+    if (it != j.end()) {
+        if (!it->is_string()) bad(std::string("field '") + key + "' has the wrong type");
+        return it->get<std::string>();
+    }
+    std::string k64 = std::string(key) + "_b64";
+    auto it64 = j.find(k64);
+    if (it64 != j.end()) {
+        std::string out;
+        if (!it64->is_string() || !base64_decode(it64->get<std::string>(), out)) bad("field '" + k64 + "' is not base64");
+        return out;
+    }
+    if (required) bad(std::string("missing field '") + key + "'");
+    return {};
+}
+
+std::string iso8601_now() {
+    std::time_t t = std::time(nullptr);
+    std::tm tm{};
+    gmtime_r(&t, &tm);
+    char buf[32];
+    std::strftime(buf, sizeof buf, "%Y-%m-%dT%H:%M:%SZ", &tm);
+    return buf;
+}
+
+}  // namespace
+
+bool is_valid_utf8(const std::string& s) {
+    const auto* p = reinterpret_cast<const unsigned char*>(s.data());
+    size_t n = s.size(), i = 0;
+    while (i < n) {
+        unsigned char c = p[i];
+        if (c < 0x80) { ++i; continue; }
+        size_t len;
+        uint32_t cp;
+        if ((c & 0xE0) == 0xC0) { len = 2; cp = c & 0x1F; }
+        else if ((c & 0xF0) == 0xE0) { len = 3; cp = c & 0x0F; }
+        else if ((c & 0xF8) == 0xF0) { len = 4; cp = c & 0x07; }
+        else return false;
+        if (i + len > n) return false;
+        for (size_t k = 1; k < len; ++k) {
+            if ((p[i + k] & 0xC0) != 0x80) return false;
+            cp = (cp << 6) | (p[i + k] & 0x3F);
+        }
+        if ((len == 2 && cp < 0x80) || (len == 3 && cp < 0x800) || (len == 4 && cp < 0x10000) || cp > 0x10FFFF ||
+            (cp >= 0xD800 && cp <= 0xDFFF))
+            return false;
+        i += len;
+    }
+    return true;
+}
+
+std::string base64_encode(const std::string& s) {
+    std::string out(4 * ((s.size() + 2) / 3) + 1, '\0');
+    int n = EVP_EncodeBlock(reinterpret_cast<unsigned char*>(out.data()),
+                            reinterpret_cast<const unsigned char*>(s.data()), static_cast<int>(s.size()));
+    out.resize(static_cast<size_t>(n));
+    return out;
+}
+
+bool base64_decode(const std::string& s, std::string& out) {
+    if (s.size() % 4 != 0) return false;
+    out.assign(3 * s.size() / 4 + 1, '\0');
+    int n = EVP_DecodeBlock(reinterpret_cast<unsigned char*>(out.data()),
+                            reinterpret_cast<const unsigned char*>(s.data()), static_cast<int>(s.size()));
+    if (n < 0) return false;
+    size_t len = static_cast<size_t>(n);
+    if (!s.empty() && s[s.size() - 1] == '=') --len;  // EVP_DecodeBlock counts padding as zero bytes
+    if (s.size() > 1 && s[s.size() - 2] == '=') --len;
+    out.resize(len);
+    return true;
+}
+
+json site_to_json(const SiteInfo& s) {
+    return json{{"home", s.home},
+                {"siteurl", s.siteurl},
+                {"abspath", s.abspath},
+                {"wp_version", s.wp_version},
+                {"php_version", s.php_version},
+                {"db_server", s.db_server},
+                {"table_prefix", s.table_prefix},
+                {"charset", s.charset},
+                {"collate", s.collate},
+                {"multisite", s.multisite},
+                {"tables", s.tables}};
+}
+
+SiteInfo site_from_json(const json& j) {
+    if (!j.is_object()) bad("site description is not an object");
+    SiteInfo s;
+    s.home = field<std::string>(j, "home");
+    s.siteurl = field<std::string>(j, "siteurl");
+    s.abspath = field<std::string>(j, "abspath");
+    s.wp_version = optional_field<std::string>(j, "wp_version", "");
+    s.php_version = optional_field<std::string>(j, "php_version", "");
+    s.db_server = optional_field<std::string>(j, "db_server", "");
+    s.table_prefix = field<std::string>(j, "table_prefix");
+    s.charset = optional_field<std::string>(j, "charset", "");
+    s.collate = optional_field<std::string>(j, "collate", "");
+    s.multisite = optional_field<bool>(j, "multisite", false);
+    s.tables = field<std::vector<std::string>>(j, "tables");
+    return s;
+}
+
+json entry_to_json(const EntryRecord& r) {
+    json j = json::object();
+    put_bytes(j, "path", r.path);
+    j["type"] = r.type;
+    if (r.type == "file") {
+        j["size"] = r.size;
+        j["sha256"] = r.sha256;
+    }
+    char mode[8];
+    std::snprintf(mode, sizeof mode, "%04o", r.mode & 07777);
+    j["mode"] = mode;
+    j["mtime"] = r.mtime;
+    if (r.type == "symlink") put_bytes(j, "target", r.target);
+    if (!r.table.empty()) {
+        j["table"] = r.table;
+        j["rows"] = r.rows;
+        j["checksum"] = r.checksum;
+    }
+    return j;
+}
+
+EntryRecord entry_from_json(const json& j) {
+    if (!j.is_object()) bad("entry is not an object");
+    EntryRecord r;
+    r.path = get_bytes(j, "path", true);
+    r.type = field<std::string>(j, "type");
+    if (r.type != "file" && r.type != "dir" && r.type != "symlink") bad("entry '" + r.path + "' has unknown type");
+    if (r.type == "file") {
+        r.size = field<uint64_t>(j, "size");
+        r.sha256 = field<std::string>(j, "sha256");
+    }
+    std::string mode = field<std::string>(j, "mode");
+    char* end = nullptr;
+    unsigned long m = std::strtoul(mode.c_str(), &end, 8);
+    if (mode.empty() || *end != '\0' || m > 07777) bad("entry '" + r.path + "' has a bad mode");
+    r.mode = static_cast<uint32_t>(m);
+    r.mtime = field<int64_t>(j, "mtime");
+    if (r.type == "symlink") r.target = get_bytes(j, "target", true);
+    r.table = optional_field<std::string>(j, "table", "");
+    if (!r.table.empty()) {
+        r.rows = field<uint64_t>(j, "rows");
+        r.checksum = field<std::string>(j, "checksum");
+    }
+    return r;
+}
+
+std::string entry_difference(const EntryRecord& e, const EntryRecord& a) {
+    if (e.path != a.path) return "the manifest lists '" + e.path + "' where the archive holds '" + a.path + "'";
+    const std::string& p = a.path;
+    if (e.type != a.type) return "'" + p + "' is a " + a.type + " but the manifest says " + e.type;
+    if (e.size != a.size)
+        return "'" + p + "' holds " + std::to_string(a.size) + " bytes but the manifest says " + std::to_string(e.size);
+    if (e.sha256 != a.sha256) return "'" + p + "' does not match its SHA-256 in the manifest";
+    if (e.mode != a.mode) return "'" + p + "' has a different mode than the manifest says";
+    if (e.mtime != a.mtime) return "'" + p + "' has a different mtime than the manifest says";
+    if (e.target != a.target) return "symlink '" + p + "' points elsewhere than the manifest says";
+    if (e.table != a.table) return "'" + p + "' holds table '" + a.table + "' but the manifest says '" + e.table + "'";
+    if (e.rows != a.rows)
+        return "table '" + a.table + "' holds " + std::to_string(a.rows) + " rows but the manifest says " +
+               std::to_string(e.rows);
+    if (e.checksum != a.checksum) return "table '" + a.table + "' does not match its row checksum in the manifest";
+    return {};
+}
+
+ManifestWriter::ManifestWriter() : spool_(std::tmpfile()) {
+    if (!spool_) throw_errno(ErrorKind::io, "cannot create a temporary file for the manifest", errno);
+}
+
+ManifestWriter::~ManifestWriter() {
+    if (spool_) std::fclose(spool_);
+}
+
+void ManifestWriter::add(const EntryRecord& r) {
+    std::string line = (count_ == 0 ? "\n" : ",\n") + entry_to_json(r).dump();
+    if (std::fwrite(line.data(), 1, line.size(), spool_) != line.size())
+        throw_errno(ErrorKind::io, "cannot write the manifest spool", errno);
+    spool_bytes_ += line.size();
+    ++count_;
+}
+
+void ManifestWriter::warn(const std::string& message) {
+    // A site with a million unreadable files must not make the manifest unbounded.
+    if (warnings_.size() < 1000)
+        warnings_.push_back(message);
+    else if (warnings_.size() == 1000)
+        warnings_.push_back("(further warnings omitted)");
+}
+
+void ManifestWriter::write_to(ArchiveWriter& out, const SiteInfo& site, const json& extra, int64_t mtime) {
+    json head = json::object();
+    head["format"] = "sitelift-archive";
+    head["format_version"] = SITELIFT_ARCHIVE_FORMAT;
+    head["generator"] = std::string("SiteLift ") + SITELIFT_VERSION;
+    head["created"] = iso8601_now();
+    head["site"] = site_to_json(site);
+    head["options"] = extra;
+    head["warnings"] = warnings_;
+    head["entry_count"] = count_;
+    // The entries go last: "{...head..., "entries":[" + spool + "\n]}".
+    std::string prefix = head.dump(-1, ' ', false, json::error_handler_t::replace);
+    prefix.pop_back();  // the closing brace
+    prefix += ",\"entries\":[";
+    const std::string suffix = "\n]}\n";
+
+    EntryInfo info;
+    info.path = "manifest.json";
+    info.type = EntryType::file;
+    info.size = prefix.size() + spool_bytes_ + suffix.size();
+    info.mode = 0644;
+    info.mtime = mtime;
+    out.begin_entry(info);
+    out.write_data(prefix.data(), prefix.size());
+    if (std::fflush(spool_) != 0 || std::fseek(spool_, 0, SEEK_SET) != 0)
+        throw_errno(ErrorKind::io, "cannot rewind the manifest spool", errno);
+    std::vector<char> buf(1 << 16);
+    uint64_t left = spool_bytes_;
+    while (left > 0) {
+        size_t n = std::fread(buf.data(), 1, std::min<uint64_t>(buf.size(), left), spool_);
+        if (n == 0) throw_errno(ErrorKind::io, "cannot read the manifest spool", errno ? errno : EIO);
+        out.write_data(buf.data(), n);
+        left -= n;
+    }
+    out.write_data(suffix.data(), suffix.size());
+    out.end_entry();
+}
+
+json parse_manifest(std::istream& in, const std::function<void(const EntryRecord&)>& on_entry) {
+    bool in_entries = false;
+    json::parser_callback_t cb = [&](int depth, json::parse_event_t event, json& parsed) -> bool {
+        if (event == json::parse_event_t::key && depth == 1) {
+            in_entries = parsed.is_string() && parsed.get<std::string>() == "entries";
+        } else if (event == json::parse_event_t::object_end && depth == 2 && in_entries) {
+            on_entry(entry_from_json(parsed));
+            return false;  // drop it: the entries array never grows
+        }
+        return true;
+    };
+    try {
+        json j = json::parse(in, cb);
+        if (!j.is_object()) bad("not a JSON object");
+        return j;
+    } catch (const json::parse_error& e) {
+        bad(std::string("not valid JSON (") + e.what() + ")");
+    }
+}
+
+}  // namespace sitelift

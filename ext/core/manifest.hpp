@@ -1,0 +1,83 @@
+// The archive's description of itself.
+//
+// An archive is a POSIX tar holding, in this order:
+//   site.json              what the source is (written first, so an importer knows it before any data)
+//   database/<table>.sql   one file per table, see sql.hpp
+//   database/views/<v>.sql, database/triggers/<table>.sql   when the site has views or triggers
+//   files/<path>           the WordPress root
+//   manifest.json          site.json's content again, plus size, mode, mtime and SHA-256 of every entry and
+//                          row count and row checksum of every table (written last: they are computed while
+//                          the entries stream)
+// Entries appear in manifest.json in archive order. Paths that are not valid UTF-8 are stored as "path_b64".
+#pragma once
+
+#include <cstdint>
+#include <cstdio>
+#include <functional>
+#include <string>
+#include <vector>
+
+#include <nlohmann/json.hpp>
+
+namespace sitelift {
+
+class ArchiveWriter;
+
+struct SiteInfo {
+    std::string home, siteurl, abspath;
+    std::string wp_version, php_version, db_server;
+    std::string table_prefix, charset, collate;
+    bool multisite = false;
+    std::vector<std::string> tables;  // every table the archive holds, in order
+};
+
+nlohmann::json site_to_json(const SiteInfo& s);
+SiteInfo site_from_json(const nlohmann::json& j);  // throws Error(archive) on a missing or mistyped field
+
+// One entry of the archive other than site.json and manifest.json.
+struct EntryRecord {
+    std::string path;     // archive path ("files/wp-content/x.jpg", "database/wp_posts.sql")
+    std::string type;     // "file", "dir", "symlink"
+    uint64_t size = 0;
+    uint32_t mode = 0;
+    int64_t mtime = 0;
+    std::string sha256;   // files only
+    std::string target;   // symlinks only
+    // tables only
+    std::string table;
+    uint64_t rows = 0;
+    std::string checksum;
+};
+
+nlohmann::json entry_to_json(const EntryRecord& r);
+EntryRecord entry_from_json(const nlohmann::json& j);  // throws Error(archive)
+// Empty when the two agree, else a sentence naming the first field that differs.
+std::string entry_difference(const EntryRecord& expected, const EntryRecord& actual);
+
+bool is_valid_utf8(const std::string& s);
+std::string base64_encode(const std::string& s);
+bool base64_decode(const std::string& s, std::string& out);
+
+// Records entries as they are written, spooled to an unlinked temporary file so memory stays flat, and
+// writes manifest.json at the end.
+class ManifestWriter {
+public:
+    ManifestWriter();
+    ~ManifestWriter();
+    void add(const EntryRecord& r);
+    void warn(const std::string& message);
+    const std::vector<std::string>& warnings() const { return warnings_; }
+    void write_to(ArchiveWriter& out, const SiteInfo& site, const nlohmann::json& extra, int64_t mtime);
+
+private:
+    std::FILE* spool_;
+    uint64_t spool_bytes_ = 0;
+    uint64_t count_ = 0;
+    std::vector<std::string> warnings_;
+};
+
+// Reads manifest.json as a stream: the "entries" array is handed over one record at a time and never held
+// whole, everything else comes back as a JSON object.
+nlohmann::json parse_manifest(std::istream& in, const std::function<void(const EntryRecord&)>& on_entry);
+
+}  // namespace sitelift

@@ -1,0 +1,508 @@
+// The Zend binding: converts PHP arguments into engine options, engine results into PHP arrays and engine
+// errors into SiteLift\Exception subclasses. No C++ exception ever crosses into the Zend engine, and no Zend
+// bailout ever jumps over live C++ frames.
+#ifdef HAVE_CONFIG_H
+#include "config.h"
+#endif
+
+// The engine's headers (and the standard library's) come before PHP's, whose macros (snprintf, ...) would
+// otherwise rename what they declare.
+#include <cstring>
+#include <new>
+#include <string>
+#include <vector>
+
+#include "archive.hpp"
+#include "error.hpp"
+#include "export.hpp"
+#include "import.hpp"
+#include "rewrite.hpp"
+#include "version.hpp"
+
+extern "C" {
+#include "php.h"
+#include "ext/standard/info.h"
+#include "zend_attributes.h"
+#include "zend_exceptions.h"
+#include "zend_interfaces.h"
+#include "ext/spl/spl_exceptions.h"
+}
+
+#include "php_sitelift.h"
+
+#include "sitelift_arginfo.h"
+
+namespace {
+
+zend_class_entry* ce_exception;
+zend_class_entry* ce_usage;
+zend_class_entry* ce_io;
+zend_class_entry* ce_archive;
+zend_class_entry* ce_integrity;
+zend_class_entry* ce_security;
+zend_class_entry* ce_database;
+zend_class_entry* ce_state;
+
+zend_class_entry* class_for(sitelift::ErrorKind kind) {
+    switch (kind) {
+        case sitelift::ErrorKind::usage: return ce_usage;
+        case sitelift::ErrorKind::io: return ce_io;
+        case sitelift::ErrorKind::archive: return ce_archive;
+        case sitelift::ErrorKind::integrity: return ce_integrity;
+        case sitelift::ErrorKind::security: return ce_security;
+        case sitelift::ErrorKind::database: return ce_database;
+        case sitelift::ErrorKind::state: return ce_state;
+    }
+    return ce_exception;
+}
+
+// Thrown through the engine when PHP code called back from it raised an exception or bailed out; the PHP side
+// of the story is already recorded in the executor globals.
+struct Interrupted {};
+
+// A bad option: raised as ValueError/TypeError in the caller's frame.
+struct OptionError {
+    std::string message;
+    bool type_error;
+};
+
+// Runs engine work. Every C++ exception stops here; a bailout seen during a callback is resumed only after
+// the C++ frames between here and the callback have unwound.
+template <typename Fn>
+void guarded(Fn&& fn) {
+    bool bailed = false;
+    try {
+        fn(bailed);
+    } catch (const Interrupted&) {
+    } catch (const OptionError& e) {
+        if (e.type_error)
+            zend_argument_type_error(1, "%s", e.message.c_str());
+        else
+            zend_argument_value_error(1, "%s", e.message.c_str());
+    } catch (const sitelift::Error& e) {
+        zend_throw_exception(class_for(e.kind()), e.what(), 0);
+    } catch (const std::bad_alloc&) {
+        zend_throw_exception(ce_exception, "SiteLift ran out of memory", 0);
+    } catch (const std::exception& e) {
+        zend_throw_exception_ex(ce_exception, 0, "SiteLift internal error: %s", e.what());
+    } catch (...) {
+        zend_throw_exception(ce_exception, "SiteLift internal error", 0);
+    }
+    if (bailed) zend_bailout();
+}
+
+// ---- reading the options array ----------------------------------------------------------------------------
+
+class Options {
+public:
+    Options(HashTable* ht, std::vector<const char*> allowed) : ht_(ht) {
+        zend_string* key;
+        ZEND_HASH_FOREACH_STR_KEY(ht, key) {
+            if (!key) throw OptionError{"must have string keys", false};
+            bool ok = false;
+            for (const char* a : allowed) ok = ok || zend_string_equals_cstr(key, a, std::strlen(a));
+            if (!ok) throw OptionError{std::string("has an unknown option \"") + ZSTR_VAL(key) + "\"", false};
+        }
+        ZEND_HASH_FOREACH_END();
+    }
+
+    zval* find(const char* name) const {
+        zval* v = zend_hash_str_find(ht_, name, std::strlen(name));
+        if (v) ZVAL_DEREF(v);
+        return (v && Z_TYPE_P(v) != IS_NULL) ? v : nullptr;
+    }
+
+    std::string str(const char* name, bool required = false, const std::string& fallback = "") const {
+        zval* v = find(name);
+        if (!v) {
+            if (required) throw OptionError{std::string("must contain \"") + name + "\"", false};
+            return fallback;
+        }
+        if (Z_TYPE_P(v) != IS_STRING) throw OptionError{std::string("option \"") + name + "\" must be a string", true};
+        return std::string(Z_STRVAL_P(v), Z_STRLEN_P(v));
+    }
+
+    bool flag(const char* name, bool fallback) const {
+        zval* v = find(name);
+        if (!v) return fallback;
+        if (Z_TYPE_P(v) == IS_TRUE) return true;
+        if (Z_TYPE_P(v) == IS_FALSE) return false;
+        throw OptionError{std::string("option \"") + name + "\" must be a bool", true};
+    }
+
+    long integer(const char* name, long fallback, long min, long max) const {
+        zval* v = find(name);
+        if (!v) return fallback;
+        if (Z_TYPE_P(v) != IS_LONG) throw OptionError{std::string("option \"") + name + "\" must be an int", true};
+        long n = static_cast<long>(Z_LVAL_P(v));
+        if (n < min || n > max)
+            throw OptionError{std::string("option \"") + name + "\" must be between " + std::to_string(min) + " and " +
+                                  std::to_string(max),
+                              false};
+        return n;
+    }
+
+    std::vector<std::string> strings(const char* name) const {
+        std::vector<std::string> out;
+        zval* v = find(name);
+        if (!v) return out;
+        if (Z_TYPE_P(v) != IS_ARRAY) throw OptionError{std::string("option \"") + name + "\" must be an array", true};
+        zval* item;
+        ZEND_HASH_FOREACH_VAL(Z_ARRVAL_P(v), item) {
+            ZVAL_DEREF(item);
+            if (Z_TYPE_P(item) != IS_STRING)
+                throw OptionError{std::string("option \"") + name + "\" must hold only strings", true};
+            out.emplace_back(Z_STRVAL_P(item), Z_STRLEN_P(item));
+        }
+        ZEND_HASH_FOREACH_END();
+        return out;
+    }
+
+    sitelift::DbConfig db() const {
+        zval* v = find("db");
+        if (!v || Z_TYPE_P(v) != IS_ARRAY) throw OptionError{"must contain \"db\" as an array", false};
+        Options d(Z_ARRVAL_P(v), {"host", "user", "password", "name"});
+        sitelift::DbConfig cfg;
+        sitelift::apply_wp_db_host(cfg, d.str("host", false, "localhost"));
+        cfg.user = d.str("user", true);
+        cfg.password = d.str("password", false);
+        cfg.database = d.str("name", true);
+        return cfg;
+    }
+
+private:
+    HashTable* ht_;
+};
+
+// ---- progress callbacks into PHP ----------------------------------------------------------------------------
+
+struct Callback {
+    zend_fcall_info fci = empty_fcall_info;
+    zend_fcall_info_cache fcc = empty_fcall_info_cache;
+    bool set = false;
+};
+
+void read_callback(const Options& o, const char* name, Callback& cb) {
+    zval* v = o.find(name);
+    if (!v) return;
+    char* error = nullptr;
+    if (zend_fcall_info_init(v, 0, &cb.fci, &cb.fcc, nullptr, &error) != SUCCESS) {
+        std::string msg = std::string("option \"") + name + "\" must be a valid callback";
+        if (error) {
+            msg += std::string(", ") + error;
+            efree(error);
+        }
+        throw OptionError{msg, true};
+    }
+    if (error) efree(error);
+    cb.set = true;
+}
+
+sitelift::ProgressFn progress_fn(Callback& cb, bool& bailed) {
+    if (!cb.set) return {};
+    return [&cb, &bailed](const sitelift::Progress& p) {
+        zval arg, retval;
+        array_init(&arg);
+        add_assoc_stringl(&arg, "phase", p.phase.data(), p.phase.size());
+        add_assoc_stringl(&arg, "item", p.item.data(), p.item.size());
+        add_assoc_long(&arg, "done", static_cast<zend_long>(p.done));
+        add_assoc_long(&arg, "total", static_cast<zend_long>(p.total));
+        ZVAL_UNDEF(&retval);
+        cb.fci.params = &arg;
+        cb.fci.param_count = 1;
+        cb.fci.retval = &retval;
+        bool bail = false;
+        zend_try {
+            zend_call_function(&cb.fci, &cb.fcc);
+        }
+        zend_catch {
+            bail = true;
+        }
+        zend_end_try();
+        zval_ptr_dtor(&arg);
+        if (bail) {
+            bailed = true;
+            throw Interrupted{};
+        }
+        zval_ptr_dtor(&retval);
+        if (EG(exception)) throw Interrupted{};
+    };
+}
+
+void add_str(zval* arr, const char* key, const std::string& s) { add_assoc_stringl(arr, key, s.data(), s.size()); }
+
+void add_list(zval* arr, const char* key, const std::vector<std::string>& items) {
+    zval list;
+    array_init_size(&list, static_cast<uint32_t>(items.size()));
+    for (const auto& s : items) add_next_index_stringl(&list, s.data(), s.size());
+    add_assoc_zval(arr, key, &list);
+}
+
+}  // namespace
+
+ZEND_FUNCTION(SiteLift_version) {
+    ZEND_PARSE_PARAMETERS_NONE();
+    RETURN_STRING(SITELIFT_VERSION);
+}
+
+ZEND_FUNCTION(SiteLift_export) {
+    HashTable* ht;
+    ZEND_PARSE_PARAMETERS_START(1, 1)
+        Z_PARAM_ARRAY_HT(ht)
+    ZEND_PARSE_PARAMETERS_END();
+
+    guarded([&](bool& bailed) {
+        Options o(ht, {"path", "output", "compress", "level", "exclude", "default_excludes", "all_tables", "db",
+                       "table_prefix", "wp_version", "charset", "collate", "multisite", "progress"});
+        sitelift::ExportOptions eo;
+        eo.root = o.str("path", true);
+        eo.output = o.str("output", true);
+        eo.compression = sitelift::parse_compression(o.str("compress", false, "zstd"));
+        eo.level = static_cast<int>(o.integer("level", 0, 0, 22));
+        eo.excludes = o.strings("exclude");
+        eo.default_excludes = o.flag("default_excludes", true);
+        eo.all_tables = o.flag("all_tables", false);
+        eo.db = o.db();
+        eo.table_prefix = o.str("table_prefix", false, "wp_");
+        eo.wp_version = o.str("wp_version");
+        eo.php_version = PHP_VERSION;
+        eo.charset = o.str("charset");
+        eo.collate = o.str("collate");
+        eo.multisite = o.flag("multisite", false);
+        Callback cb;
+        read_callback(o, "progress", cb);
+        eo.progress = progress_fn(cb, bailed);
+
+        sitelift::ExportResult r = sitelift::export_site(eo);
+
+        array_init(return_value);
+        add_assoc_long(return_value, "tables", static_cast<zend_long>(r.tables));
+        add_assoc_long(return_value, "rows", static_cast<zend_long>(r.rows));
+        add_assoc_long(return_value, "views", static_cast<zend_long>(r.views));
+        add_assoc_long(return_value, "files", static_cast<zend_long>(r.files));
+        add_assoc_long(return_value, "dirs", static_cast<zend_long>(r.dirs));
+        add_assoc_long(return_value, "symlinks", static_cast<zend_long>(r.symlinks));
+        add_assoc_long(return_value, "file_bytes", static_cast<zend_long>(r.file_bytes));
+        add_assoc_long(return_value, "sql_bytes", static_cast<zend_long>(r.sql_bytes));
+        add_assoc_long(return_value, "archive_bytes", static_cast<zend_long>(r.archive_bytes));
+        add_assoc_double(return_value, "seconds", r.seconds);
+        add_list(return_value, "warnings", r.warnings);
+    });
+}
+
+namespace {
+
+sitelift::SiteTarget read_target(const Options& o) {
+    sitelift::SiteTarget t;
+    t.root = o.str("path", true);
+    t.db = o.db();
+    t.table_prefix = o.str("table_prefix", false, "wp_");
+    return t;
+}
+
+}  // namespace
+
+ZEND_FUNCTION(SiteLift_import) {
+    HashTable* ht;
+    ZEND_PARSE_PARAMETERS_START(1, 1)
+        Z_PARAM_ARRAY_HT(ht)
+    ZEND_PARSE_PARAMETERS_END();
+
+    guarded([&](bool& bailed) {
+        Options o(ht, {"path", "input", "db", "table_prefix", "url", "rewrite", "rewrite_guids", "threads", "progress"});
+        sitelift::ImportOptions io;
+        io.target = read_target(o);
+        io.input = o.str("input", true);
+        io.url = o.str("url");
+        io.rewrite = o.flag("rewrite", true);
+        io.rewrite_guids = o.flag("rewrite_guids", false);
+        io.db_threads = static_cast<unsigned>(o.integer("threads", 2, 1, 16));
+        Callback cb;
+        read_callback(o, "progress", cb);
+        io.progress = progress_fn(cb, bailed);
+
+        sitelift::ImportResult r = sitelift::import_site(io);
+
+        array_init(return_value);
+        add_assoc_long(return_value, "tables", static_cast<zend_long>(r.tables));
+        add_assoc_long(return_value, "rows", static_cast<zend_long>(r.rows));
+        add_assoc_long(return_value, "files", static_cast<zend_long>(r.files));
+        add_assoc_long(return_value, "dirs", static_cast<zend_long>(r.dirs));
+        add_assoc_long(return_value, "symlinks", static_cast<zend_long>(r.symlinks));
+        add_assoc_long(return_value, "file_bytes", static_cast<zend_long>(r.file_bytes));
+        add_assoc_long(return_value, "values_changed", static_cast<zend_long>(r.values_changed));
+        add_assoc_long(return_value, "values_skipped_unsafe", static_cast<zend_long>(r.values_skipped_unsafe));
+        zval tables;
+        array_init(&tables);
+        for (const auto& [name, rep] : r.table_reports) {
+            zval t;
+            array_init(&t);
+            add_assoc_long(&t, "rows", static_cast<zend_long>(rep.rows));
+            add_assoc_long(&t, "values_changed", static_cast<zend_long>(rep.values_changed));
+            add_assoc_zval_ex(&tables, name.data(), name.size(), &t);
+        }
+        add_assoc_zval(return_value, "table_reports", &tables);
+        add_str(return_value, "source_url", r.source_url);
+        add_str(return_value, "destination_url", r.destination_url);
+        add_assoc_double(return_value, "seconds", r.seconds);
+        add_list(return_value, "warnings", r.warnings);
+    });
+}
+
+ZEND_FUNCTION(SiteLift_rollback) {
+    HashTable* ht;
+    ZEND_PARSE_PARAMETERS_START(1, 1)
+        Z_PARAM_ARRAY_HT(ht)
+    ZEND_PARSE_PARAMETERS_END();
+    guarded([&](bool&) {
+        Options o(ht, {"path", "db", "table_prefix"});
+        sitelift::rollback_site(read_target(o));
+    });
+}
+
+ZEND_FUNCTION(SiteLift_cleanup) {
+    HashTable* ht;
+    ZEND_PARSE_PARAMETERS_START(1, 1)
+        Z_PARAM_ARRAY_HT(ht)
+    ZEND_PARSE_PARAMETERS_END();
+    guarded([&](bool&) {
+        Options o(ht, {"path", "db", "table_prefix"});
+        sitelift::cleanup_site(read_target(o));
+    });
+}
+
+ZEND_FUNCTION(SiteLift_status) {
+    zend_string* path;
+    ZEND_PARSE_PARAMETERS_START(1, 1)
+        Z_PARAM_PATH_STR(path)
+    ZEND_PARSE_PARAMETERS_END();
+    guarded([&](bool&) {
+        std::string json = sitelift::site_state(std::string(ZSTR_VAL(path), ZSTR_LEN(path))).dump();
+        // Decoding through PHP's own json extension keeps this binding free of conversion code.
+        zval fn, arg, assoc;
+        ZVAL_STRING(&fn, "json_decode");
+        ZVAL_STRINGL(&arg, json.data(), json.size());
+        ZVAL_TRUE(&assoc);
+        zval args[2];
+        ZVAL_COPY_VALUE(&args[0], &arg);
+        ZVAL_COPY_VALUE(&args[1], &assoc);
+        call_user_function(nullptr, nullptr, &fn, return_value, 2, args);
+        zval_ptr_dtor(&fn);
+        zval_ptr_dtor(&arg);
+        if (Z_TYPE_P(return_value) != IS_ARRAY) {
+            zval_ptr_dtor(return_value);
+            array_init(return_value);
+        }
+    });
+}
+
+ZEND_FUNCTION(SiteLift_rewrite) {
+    zend_string* value;
+    HashTable* pairs;
+    ZEND_PARSE_PARAMETERS_START(2, 2)
+        Z_PARAM_STR(value)
+        Z_PARAM_ARRAY_HT(pairs)
+    ZEND_PARSE_PARAMETERS_END();
+
+    std::vector<std::pair<std::string, std::string>> list;
+    zend_string* key;
+    zend_ulong index;
+    zval* replacement;
+    ZEND_HASH_FOREACH_KEY_VAL(pairs, index, key, replacement) {
+        ZVAL_DEREF(replacement);
+        if (!key) {
+            (void)index;
+            zend_argument_value_error(2, "must map search strings to replacements");
+            RETURN_THROWS();
+        }
+        if (ZSTR_LEN(key) == 0) {
+            zend_argument_value_error(2, "must not contain an empty search string");
+            RETURN_THROWS();
+        }
+        if (Z_TYPE_P(replacement) != IS_STRING) {
+            zend_argument_type_error(2, "must contain only string replacements");
+            RETURN_THROWS();
+        }
+        list.emplace_back(std::string(ZSTR_VAL(key), ZSTR_LEN(key)),
+                          std::string(Z_STRVAL_P(replacement), Z_STRLEN_P(replacement)));
+    }
+    ZEND_HASH_FOREACH_END();
+
+    guarded([&](bool&) {
+        sitelift::Rewriter rewriter(std::move(list));
+        std::string out;
+        if (rewriter.rewrite(std::string_view(ZSTR_VAL(value), ZSTR_LEN(value)), out)) {
+            RETVAL_STRINGL(out.data(), out.size());
+        } else {
+            RETVAL_STR_COPY(value);
+        }
+    });
+}
+
+namespace {
+
+#if PHP_VERSION_ID >= 80200
+// gen_stub's generated lookup of namespaced functions is broken, so the attribute is added here.
+void mark_sensitive(const char* lcname) {
+    auto* fn = static_cast<zend_function*>(zend_hash_str_find_ptr(CG(function_table), lcname, std::strlen(lcname)));
+    if (fn) zend_add_parameter_attribute(fn, 0, ZSTR_KNOWN(ZEND_STR_SENSITIVEPARAMETER), 0);
+}
+#endif
+
+}  // namespace
+
+PHP_MINIT_FUNCTION(sitelift) {
+    // Nothing here may start a thread or initialise a library that might: PHP-FPM forks after MINIT.
+    ce_exception = register_class_SiteLift_Exception(spl_ce_RuntimeException);
+    ce_usage = register_class_SiteLift_UsageException(ce_exception);
+    ce_io = register_class_SiteLift_IoException(ce_exception);
+    ce_archive = register_class_SiteLift_ArchiveException(ce_exception);
+    ce_integrity = register_class_SiteLift_IntegrityException(ce_exception);
+    ce_security = register_class_SiteLift_SecurityException(ce_exception);
+    ce_database = register_class_SiteLift_DatabaseException(ce_exception);
+    ce_state = register_class_SiteLift_StateException(ce_exception);
+#if PHP_VERSION_ID >= 80200
+    mark_sensitive("sitelift\\export");
+    mark_sensitive("sitelift\\import");
+    mark_sensitive("sitelift\\rollback");
+    mark_sensitive("sitelift\\cleanup");
+#endif
+    return SUCCESS;
+}
+
+PHP_RINIT_FUNCTION(sitelift) {
+#if defined(ZTS) && defined(COMPILE_DL_SITELIFT)
+    ZEND_TSRMLS_CACHE_UPDATE();
+#endif
+    return SUCCESS;
+}
+
+PHP_MINFO_FUNCTION(sitelift) {
+    php_info_print_table_start();
+    php_info_print_table_row(2, "SiteLift support", "enabled");
+    php_info_print_table_row(2, "Version", SITELIFT_VERSION);
+    php_info_print_table_row(2, "Archive format", ZEND_TOSTR(SITELIFT_ARCHIVE_FORMAT));
+    php_info_print_table_end();
+}
+
+zend_module_entry sitelift_module_entry = {
+    STANDARD_MODULE_HEADER,
+    "sitelift",
+    ext_functions,
+    PHP_MINIT(sitelift),
+    nullptr,
+    PHP_RINIT(sitelift),
+    nullptr,
+    PHP_MINFO(sitelift),
+    SITELIFT_VERSION,
+    STANDARD_MODULE_PROPERTIES,
+};
+
+#ifdef COMPILE_DL_SITELIFT
+#if defined(ZTS)
+ZEND_TSRMLS_CACHE_DEFINE()
+#endif
+extern "C" {
+ZEND_GET_MODULE(sitelift)
+}
+#endif

@@ -1,0 +1,58 @@
+<?php
+/**
+ * Plugin Name:       SiteLift
+ * Description:       Moves a whole WordPress site — files, database, uploads — to another WordPress install, verified and atomic.
+ * Version:           0.1.0
+ * Requires at least: 6.0
+ * Requires PHP:      8.1
+ * License:           GPL-2.0-or-later
+ * Text Domain:       sitelift
+ *
+ * @package SiteLift
+ */
+
+namespace SiteLift\Plugin;
+
+if ( ! defined( 'ABSPATH' ) ) {
+	exit;
+}
+
+const VERSION           = '0.1.0';
+const MIN_EXT_VERSION   = '0.1.0';
+const MIN_PHP_VERSION   = '8.1';
+
+/**
+ * What stops SiteLift from working here, as sentences for the admin (empty when all is well).
+ *
+ * @return string[]
+ */
+function requirement_problems(): array {
+	$problems = array();
+	if ( version_compare( PHP_VERSION, MIN_PHP_VERSION, '<' ) ) {
+		/* translators: 1: required PHP version, 2: running PHP version. */
+		$problems[] = sprintf( __( 'SiteLift needs PHP %1$s or later; this site runs PHP %2$s.', 'sitelift' ), MIN_PHP_VERSION, PHP_VERSION );
+	}
+	if ( ! extension_loaded( 'sitelift' ) ) {
+		$problems[] = __( 'The sitelift PHP extension is not loaded. Ask your host to install and enable it for this site\'s PHP.', 'sitelift' );
+	} elseif ( version_compare( \SiteLift\version(), MIN_EXT_VERSION, '<' ) ) {
+		/* translators: 1: required extension version, 2: installed extension version. */
+		$problems[] = sprintf( __( 'The sitelift PHP extension is too old: version %1$s or later is needed, %2$s is installed. Ask your host to update it.', 'sitelift' ), MIN_EXT_VERSION, \SiteLift\version() );
+	}
+	return $problems;
+}
+
+$sitelift_problems = requirement_problems();
+if ( $sitelift_problems ) {
+	add_action(
+		is_multisite() ? 'network_admin_notices' : 'admin_notices',
+		static function () use ( $sitelift_problems ) {
+			if ( ! current_user_can( is_multisite() ? 'manage_network_options' : 'manage_options' ) ) {
+				return;
+			}
+			foreach ( $sitelift_problems as $problem ) {
+				printf( '<div class="notice notice-error"><p><strong>SiteLift:</strong> %s</p></div>', esc_html( $problem ) );
+			}
+		}
+	);
+	return;
+}
