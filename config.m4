@@ -37,6 +37,7 @@ if test "$PHP_SITELIFT" != "no"; then
   sitelift_core_sources="
     ext/core/archive_reader.cpp
     ext/core/archive_writer.cpp
+    ext/core/crypto.cpp
     ext/core/db.cpp
     ext/core/error.cpp
     ext/core/export.cpp
