@@ -31,21 +31,53 @@ void append_sql_hex(std::string& out, std::string_view raw);
 bool decode_sql_string(std::string_view literal, std::string& out);
 
 // ---- dumping ---------------------------------------------------------------------------------------------
+// What the dump connection must be set to before anything below is called (begin_consistent_snapshot() does
+// all of it): SET NAMES utf8mb4; time_zone '+00:00' (TIMESTAMP values are written in UTC); sql_mode '' (so
+// SHOW CREATE output uses backquotes and CHAR values are not padded); sql_quote_show_create=1; and one
+// REPEATABLE READ transaction started WITH CONSISTENT SNAPSHOT, held for the whole dump so every table comes
+// from the same instant (InnoDB only: MyISAM/Aria tables are read as they are at the time).
+void begin_consistent_snapshot(Connection& conn);
+
 struct DumpOptions {
     size_t max_statement_bytes = 1 << 20;  // INSERTs are split to stay below this (one big row may exceed it)
+    // Removes "CONSTRAINT ... FOREIGN KEY ... REFERENCES ..." clauses from the CREATE TABLE and reports them in
+    // TableDumpResult::foreign_keys instead. TableFileParser refuses foreign keys, so a table that has one only
+    // loads back through SiteLift when this is on.
+    bool strip_foreign_keys = false;
 };
 
 struct TableDumpResult {
     uint64_t rows = 0;
     uint64_t bytes = 0;          // bytes handed to the sink
     std::string checksum;        // SHA-256 over every row tuple, as written: "(v1,v2,...)\n" per row
+    std::vector<std::string> foreign_keys;  // clauses removed by strip_foreign_keys, as SHOW CREATE TABLE had them
 };
 
 // Writes the complete table file for `table` to sink, in pieces. Reads rows with mysql_use_result, so memory
 // stays bounded. Generated columns are skipped and the column list is always named. Binary strings are hex.
-// The connection must already be inside the dump's transaction.
+// Rows come in primary key order when the table has one. FLOAT columns are read as DOUBLE so that their
+// values survive the trip through text exactly. The bytes depend only on the table's definition, its rows and
+// the server version (no timestamps), so two dumps inside one snapshot are identical.
+// The connection must already be inside the dump's transaction (see begin_consistent_snapshot()).
 TableDumpResult dump_table(Connection& conn, const std::string& table,
                            const std::function<void(std::string_view)>& sink, const DumpOptions& options);
+
+// Base tables (views, sequences and system views excluded) of the connection's current database, sorted;
+// only those whose name starts with prefix unless all_tables. The prefix is compared as bytes (ASCII
+// case-insensitively when the server has lower_case_table_names set), never as a LIKE pattern.
+std::vector<std::string> list_tables(Connection& conn, std::string_view prefix, bool all_tables);
+// Views of the current database, same rules.
+std::vector<std::string> list_views(Connection& conn, std::string_view prefix, bool all_tables);
+
+// SQL text, for the stock client, that recreates view `name`: "SET NAMES utf8mb4;" then
+// "CREATE OR REPLACE [ALGORITHM=..] [SQL SECURITY ..] VIEW `name` AS ...;". The DEFINER clause is removed (the
+// importing user becomes the definer) and qualifiers naming the source database are stripped.
+std::string dump_view(Connection& conn, const std::string& name);
+// SQL text that recreates the triggers of `table` (empty when it has none): for each trigger
+// "DROP TRIGGER IF EXISTS", its sql_mode, and the CREATE TRIGGER between "DELIMITER ;;" lines (a delimiter
+// that does not occur in the body is chosen) so the stock client loads BEGIN...END bodies. DEFINER clauses
+// and source database qualifiers are removed as for views.
+std::string dump_triggers(Connection& conn, const std::string& table);
 
 // ---- loading ---------------------------------------------------------------------------------------------
 // Called for every string value (decoded) of every row as it streams through; may change it.
@@ -62,12 +94,16 @@ struct ParsedStatement {
     StatementKind kind;
     std::string sql;     // re-emitted SQL, naming the target table, ready to execute
     uint64_t rows = 0;   // for inserts
+    std::string table;   // the target table (for error messages)
 };
 
 // Streaming parser for one table file. Feed it the file in arbitrary pieces; each complete, validated statement
-// comes out through on_statement, renamed to target_table. Anything outside the grammar (another table's name,
-// a statement kind not listed above, a versioned comment, a foreign key, a table option outside the
-// whitelist, a malformed literal) throws Error(security) naming the line.
+// comes out through on_statement (DROP TABLE and SET statements are validated and swallowed), renamed to
+// target_table. Anything outside the grammar (another table's name, a statement kind not listed above, a
+// versioned comment, a foreign key, a table option outside the whitelist, a malformed literal) throws
+// Error(security) naming the line; the parser accepts no more input after any error. The grammar is spelled
+// out at the top of sql_parse.cpp. Value transforms see every quoted string literal (not _binary, hex, bit or
+// numeric literals); changed values are re-escaped with append_sql_string.
 class TableFileParser {
 public:
     TableFileParser(std::string source_table, std::string target_table,
@@ -86,9 +122,16 @@ private:
     std::unique_ptr<Impl> impl_;
 };
 
+// DROP TABLE IF EXISTS `table`.
+void drop_table_if_exists(Connection& conn, std::string_view table);
+
 // Executes statements on `threads` connections of their own: CREATE TABLE runs at once (and waits for
 // earlier work), INSERTs are queued and spread over the connections, each in transactions of a few MB.
-// Sessions use utf8mb4, time_zone '+00:00', sql_mode NO_AUTO_VALUE_ON_ZERO, no FK or unique checks.
+// Sessions use utf8mb4, time_zone '+00:00', sql_mode NO_AUTO_VALUE_ON_ZERO, no FK or unique checks (and no
+// binary log when the user may turn it off). The first failure stops all work and is rethrown, naming the
+// table, from that and every later submit() and wait(). Destroying the loader without wait() abandons work
+// not yet committed. submit() and wait() are meant to be called from one thread (the one feeding the parser);
+// submit() blocks while 32 MiB of statements are queued.
 class ParallelLoader {
 public:
     ParallelLoader(const DbConfig& cfg, unsigned threads);
