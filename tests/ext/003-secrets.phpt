@@ -8,8 +8,10 @@ zend.exception_ignore_args=0
 <?php
 $secret = 'pw-' . bin2hex(random_bytes(8));
 $db = ['host' => '127.0.0.1:1', 'user' => 'nobody', 'password' => $secret, 'name' => 'nothing'];
+$root = sys_get_temp_dir() . '/sitelift-003-' . getmypid();
+@mkdir($root);
 foreach (['export', 'import', 'rollback', 'cleanup'] as $fn) {
-    $options = ['path' => __DIR__, 'db' => $db];
+    $options = ['path' => $root, 'db' => $db];
     if ($fn === 'export') $options['output'] = sys_get_temp_dir() . '/sitelift-003.tar';
     if ($fn === 'import') $options['input'] = __FILE__;
     try {
@@ -22,6 +24,9 @@ foreach (['export', 'import', 'rollback', 'cleanup'] as $fn) {
     }
 }
 @unlink(sys_get_temp_dir() . '/sitelift-003.tar');
+foreach (['.htaccess', 'index.php', 'lock'] as $f) @unlink("$root/.sitelift/$f");
+@rmdir("$root/.sitelift");
+@rmdir($root);
 ?>
 --EXPECT--
 export: SiteLift\DatabaseException false SensitiveParameterValue

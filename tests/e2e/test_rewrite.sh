@@ -1,0 +1,70 @@
+#!/usr/bin/env bash
+# URL and path rewriting end to end: after export and import between the local sites no source URL remains in
+# the destination's database (guids aside), every serialized value still unserializes, the data equals the
+# source's with the URL replaced, paths inside serialized data follow ABSPATH, and pages and media load at
+# the destination's URL.
+set -euo pipefail
+source "$(dirname "$0")/lib/e2e.sh"
+e2e_begin "URLs and paths rewritten safely"
+
+"$E2E_REPO/scripts/sites" reset destination >/dev/null
+src_root=$(e2e_info source root); dst_root=$(e2e_info destination root)
+src_url=$(e2e_info source url); dst_url=$(e2e_info destination url)
+src_host=${src_url#http://}
+archive="$E2E_WORK/rewrite.tar.zst"
+
+# ABSPATH inside serialized data, nested twice (the two roots differ in length, so lengths must be fixed).
+paths=$(php -r 'echo serialize(["upload_path" => $argv[1] . "wp-content/uploads", "inner" => serialize(["dir" => $argv[1] . "wp-content"])]);' "$src_root/")
+e2e_sql source "DELETE FROM wp_options WHERE option_name = 'e2e_paths'; INSERT INTO wp_options (option_name, option_value, autoload) VALUES ('e2e_paths', '$(sed "s/'/''/g" <<<"$paths")', 'no')"
+remove_paths_option() { e2e_sql source "DELETE FROM wp_options WHERE option_name = 'e2e_paths'"; }
+trap remove_paths_option EXIT
+
+e2e_cli export --path="$src_root" --output="$archive" --quiet >/dev/null || e2e_fail "export failed"
+e2e_cli import --path="$dst_root" --input="$archive" --json --quiet >"$E2E_WORK/rewrite.json" || e2e_fail "import failed"
+changed=$(jq .values_changed "$E2E_WORK/rewrite.json")
+[ "$changed" -gt 100 ] || e2e_fail "only $changed values were rewritten"
+jq -e '.table_reports.wpd_posts.values_changed > 0 and .table_reports.wpd_options.values_changed > 0 and
+       .table_reports.wpd_postmeta.values_changed > 0' "$E2E_WORK/rewrite.json" >/dev/null ||
+  e2e_fail "the import summary does not report rewritten values per table"
+e2e_ok "$changed values rewritten; $(jq .values_skipped_unsafe "$E2E_WORK/rewrite.json") left alone as unsafe"
+
+# No source URL in any form, anywhere but the guids; every serialized value intact.
+dst_db=$(jq -c '.destination.db' <<<"$E2E_SITES_JSON")
+e2e_php "$E2E_REPO/tests/e2e/lib/check-serialized.php" --db="$dst_db" --prefix=wpd_ --skip-column=posts.guid \
+  --forbid="$src_host" --forbid="${src_host//\//\\/}" --forbid="127.0.0.1%3A8081" --forbid="$src_root" ||
+  e2e_fail "source URLs or paths remain, or serialized data broke"
+e2e_ok "no source URL or path remains and every serialized value unserializes"
+
+# The guids keep the source URL (WordPress's guidance).
+[ "$(e2e_sql destination "SELECT COUNT(*) FROM wpd_posts WHERE guid LIKE '%$src_host%'")" -gt 0 ] ||
+  e2e_fail "guids were rewritten without --rewrite-guids"
+
+# Everything else equals the source with its URL replaced (same-length URLs, so serialized lengths agree).
+e2e_compare --sites-json=<(echo "$E2E_SITES_JSON") --replace-site-url --ignore-column=posts.guid \
+  --ignore-option=e2e_paths --ignore-file=wp-config.php --ignore-dir=.sitelift --ignore-dir=wp-content/upgrade --quiet ||
+  e2e_fail "the destination is not the source with its URL replaced"
+e2e_ok "the destination equals the source with the URL replaced"
+
+got=$(e2e_sql destination "SELECT option_value FROM wpd_options WHERE option_name = 'e2e_paths'")
+php -r '$v = unserialize($argv[1]); $i = unserialize($v["inner"]);
+  exit($v["upload_path"] === $argv[2] . "/wp-content/uploads" && $i["dir"] === $argv[2] . "/wp-content" ? 0 : 1);' \
+  "$got" "$dst_root" || e2e_fail "ABSPATH was not rewritten inside nested serialized data: $got"
+e2e_ok "ABSPATH rewritten inside nested serialized data"
+
+# Pages and media load at the destination's URL.
+curl -sf "$dst_url/" >"$E2E_WORK/rewrite-front.html" || e2e_fail "the front page does not load"
+grep -qF "$src_host" "$E2E_WORK/rewrite-front.html" && e2e_fail "the front page still links to the source"
+img=$(grep -oE "$dst_url/wp-content/uploads/[^\"' ]+\.(jpg|png)" "$E2E_WORK/rewrite-front.html" | head -n1 || true)
+if [ -z "$img" ]; then
+  img="$dst_url/wp-content/uploads/$(e2e_sql destination "SELECT meta_value FROM wpd_postmeta WHERE meta_key='_wp_attached_file' LIMIT 1")"
+fi
+type=$(curl -sf -o /dev/null -w '%{content_type}' "$img") || e2e_fail "media does not load: $img"
+[[ "$type" == image/* ]] || e2e_fail "media at $img is served as $type"
+e2e_ok "front page and media load at the destination's URL"
+
+# --rewrite-guids rewrites the guids too.
+e2e_cli import --path="$dst_root" --input="$archive" --rewrite-guids --quiet >/dev/null || e2e_fail "import with --rewrite-guids failed"
+[ "$(e2e_sql destination "SELECT COUNT(*) FROM wpd_posts WHERE guid LIKE '%$src_host%'")" = 0 ] ||
+  e2e_fail "--rewrite-guids left source guids"
+e2e_cli cleanup --path="$dst_root" --quiet >/dev/null
+e2e_ok "--rewrite-guids"
