@@ -1,0 +1,1396 @@
+// Search-and-replace inside stored WordPress values; see rewrite.hpp for the rules.
+//
+// Shape of the work for one value:
+//   1. Fast reject: one pass of a multi-lane byte-pair scanner (AVX2 or SSE2 on x86-64) looks for the
+//      anchor of every search. No anchor anywhere -> return false, nothing allocated.
+//   2. Otherwise the value is walked once and a list of edits (offset, length, replacement) against
+//      the ORIGINAL bytes is collected: plain-text matches, vc_raw_html blocks, and for serialized data
+//      the new byte length of every s:N:"..." whose content changed. Nothing is written yet, so an
+//      abandoned interpretation (serialized data that turns out to be malformed, unsafe text) costs
+//      only truncating the edit list.
+//   3. The edits are applied in one pass into `out`.
+#include "rewrite.hpp"
+
+#include "error.hpp"
+
+#include <algorithm>
+#include <cstdio>
+#include <cstring>
+#include <optional>
+#include <unordered_map>
+
+#if defined(__x86_64__) && (defined(__GNUC__) || defined(__clang__)) && !defined(SITELIFT_NO_SIMD)
+#define SITELIFT_X86_SIMD 1
+#include <immintrin.h>
+#endif
+
+namespace sitelift {
+
+namespace {
+
+using uchar = unsigned char;
+constexpr size_t npos = static_cast<size_t>(-1);
+
+// Serialized strings that hold serialized data are followed this many levels deep; deeper text is
+// treated as plain (and so, holding s:N:" and a match, as unsafe).
+constexpr int kMaxTextNesting = 64;
+// Arrays/objects nested inside one serialized level (PHP's unserialize_max_depth default).
+constexpr size_t kMaxContainerDepth = 4096;
+// Largest distance between the two bytes of a scanner lane (LaneSet::kMaxDelta).
+constexpr size_t kMaxLaneDelta = 8;
+
+const char kVcMarker[] = "[vc_raw_";
+
+// ---------------------------------------------------------------------------------------------
+// Character classes and the logical characters used by the boundary rule.
+
+inline bool is_digit(int c) { return c >= '0' && c <= '9'; }
+inline bool is_alpha(int c) { return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z'); }
+// Continues a host name or path segment on its own: ASCII letters and digits, and any byte of a
+// multibyte UTF-8 character (IDN hosts, non-ASCII path segments).
+inline bool is_alnumish(int c) { return is_alpha(c) || is_digit(c) || c >= 0x80; }
+inline bool is_joiner(int c) { return c == '-' || c == '.' || c == '_'; }
+// Part of a host name or path segment.
+inline bool is_word(int c) { return is_alnumish(c) || is_joiner(c); }
+
+inline int hex_value(uchar c) {
+    if (c >= '0' && c <= '9') return c - '0';
+    if (c >= 'a' && c <= 'f') return c - 'a' + 10;
+    if (c >= 'A' && c <= 'F') return c - 'A' + 10;
+    return -1;
+}
+inline bool is_hex(uchar c) { return hex_value(c) >= 0; }
+inline bool is_hex4(const uchar* p) { return is_hex(p[0]) && is_hex(p[1]) && is_hex(p[2]) && is_hex(p[3]); }
+inline int hex4_value(const uchar* p) {
+    return (hex_value(p[0]) << 12) | (hex_value(p[1]) << 8) | (hex_value(p[2]) << 4) | hex_value(p[3]);
+}
+
+// A logical character: %HH and \uHHHH escapes count as the character they encode (code points above
+// ASCII as 0x80, "some non-ASCII character"). ch < 0 means there is none (start or end of the text).
+struct LChar {
+    int ch;
+    size_t width;
+};
+
+inline LChar char_at(const uchar* p, size_t n, size_t i) {
+    if (i >= n) return {-1, 0};
+    const uchar c = p[i];
+    if (c == '%' && i + 2 < n && is_hex(p[i + 1]) && is_hex(p[i + 2]))
+        return {hex_value(p[i + 1]) * 16 + hex_value(p[i + 2]), 3};
+    if (c == '\\' && i + 5 < n && p[i + 1] == 'u' && is_hex4(p + i + 2)) {
+        const int code = hex4_value(p + i + 2);
+        return {code < 0x80 ? code : 0x80, 6};
+    }
+    return {c, 1};
+}
+
+// The logical character that ends just before position i.
+inline LChar char_before(const uchar* p, size_t i) {
+    if (i == 0) return {-1, 0};
+    if (i >= 3 && p[i - 3] == '%' && is_hex(p[i - 2]) && is_hex(p[i - 1]))
+        return {hex_value(p[i - 2]) * 16 + hex_value(p[i - 1]), 3};
+    if (i >= 6 && p[i - 6] == '\\' && p[i - 5] == 'u' && is_hex4(p + i - 4)) {
+        const int code = hex4_value(p + i - 4);
+        return {code < 0x80 ? code : 0x80, 6};
+    }
+    return {p[i - 1], 1};
+}
+
+// True when the text from position i on continues the host or path segment that a search ended in:
+// an alphanumeric (or non-ASCII) character; a run of '-', '.', '_' followed by one; or ':' followed
+// by a digit (a port: https://old.example:8080 is another origin).
+inline bool continues_right(const uchar* p, size_t n, size_t i) {
+    const LChar a = char_at(p, n, i);
+    if (a.ch < 0) return false;
+    if (is_alnumish(a.ch)) return true;
+    if (is_joiner(a.ch)) {
+        size_t j = i + a.width;
+        LChar b = char_at(p, n, j);
+        while (b.ch >= 0 && is_joiner(b.ch)) {
+            j += b.width;
+            b = char_at(p, n, j);
+        }
+        return b.ch >= 0 && is_alnumish(b.ch);
+    }
+    if (a.ch == ':') {
+        const LChar b = char_at(p, n, i + a.width);
+        return b.ch >= 0 && is_digit(b.ch);
+    }
+    return false;
+}
+
+// ---------------------------------------------------------------------------------------------
+// Patterns.
+
+enum class LeftRule : uint8_t {
+    none,               // search starts with a separator ('/', '"', ...): no check
+    word,               // search starts inside a host/segment: the char before must not be a word char
+    protocol_relative,  // search starts with "//" (in any escaping): the char before must be neither a
+                        // word char nor '/'
+};
+
+struct Pattern {
+    std::string search;
+    std::string replace;
+    LeftRule left = LeftRule::none;
+    bool right_check = false;  // search ends in a word char: the text after must not continue it
+    bool noop = false;         // search == replace: consumes its span, changes nothing
+    bool marker = false;       // "[vc_raw_": start of a WPBakery base64 block, not a replacement
+};
+
+// First logical character of a search, also decoding the JSON escape "\/".
+LChar pattern_char_at(const std::string& s, size_t i) {
+    const uchar* p = reinterpret_cast<const uchar*>(s.data());
+    if (i + 1 < s.size() && p[i] == '\\' && p[i + 1] == '/') return {'/', 2};
+    return char_at(p, s.size(), i);
+}
+
+LChar pattern_last_char(const std::string& s) {
+    const uchar* p = reinterpret_cast<const uchar*>(s.data());
+    const size_t n = s.size();
+    if (n >= 2 && p[n - 2] == '\\' && p[n - 1] == '/') return {'/', 2};
+    return char_before(p, n);
+}
+
+void classify(Pattern& pat) {
+    const LChar first = pattern_char_at(pat.search, 0);
+    if (first.ch >= 0 && is_word(first.ch)) {
+        pat.left = LeftRule::word;
+    } else if (first.ch == '/') {
+        const LChar second = pattern_char_at(pat.search, first.width);
+        if (second.ch == '/') pat.left = LeftRule::protocol_relative;
+    }
+    const LChar last = pattern_last_char(pat.search);
+    pat.right_check = last.ch >= 0 && is_word(last.ch);
+}
+
+// ---------------------------------------------------------------------------------------------
+// Edits collected against the original bytes.
+
+struct Edit {
+    size_t pos;
+    size_t len;
+    const char* rep;  // a pattern's replacement, or nullptr: the replacement lives in Ctx::arena
+    size_t rep_off;   // offset in the arena when rep is nullptr
+    size_t rep_len;
+};
+
+struct Ctx {
+    std::vector<Edit> edits;
+    std::string arena;
+    bool unsafe = false;
+
+    const char* rep_data(const Edit& e) const { return e.rep ? e.rep : arena.data() + e.rep_off; }
+
+    void push_owned(size_t pos, size_t len, std::string_view rep) {
+        const size_t off = arena.size();
+        arena.append(rep.data(), rep.size());
+        edits.push_back({pos, len, nullptr, off, rep.size()});
+    }
+};
+
+// Calls sink(ptr, len) for every piece of the edited text, in order.
+template <class Sink>
+void for_each_piece(std::string_view src, const Ctx& ctx, size_t first_edit, Sink&& sink) {
+    size_t at = 0;
+    for (size_t k = first_edit; k < ctx.edits.size(); ++k) {
+        const Edit& e = ctx.edits[k];
+        if (e.pos > at) sink(src.data() + at, e.pos - at);
+        if (e.rep_len) sink(ctx.rep_data(e), e.rep_len);
+        at = e.pos + e.len;
+    }
+    if (at < src.size()) sink(src.data() + at, src.size() - at);
+}
+
+// Output size change of edits [first, end).
+long long edits_delta(const Ctx& ctx, size_t first) {
+    long long d = 0;
+    for (size_t k = first; k < ctx.edits.size(); ++k)
+        d += static_cast<long long>(ctx.edits[k].rep_len) - static_cast<long long>(ctx.edits[k].len);
+    return d;
+}
+
+// ---------------------------------------------------------------------------------------------
+// Base64 and PHP's rawurlencode/rawurldecode, for WPBakery's vc_raw_html / vc_raw_js.
+
+const char kB64[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+
+int b64_value(uchar c) {
+    if (c >= 'A' && c <= 'Z') return c - 'A';
+    if (c >= 'a' && c <= 'z') return c - 'a' + 26;
+    if (c >= '0' && c <= '9') return c - '0' + 52;
+    if (c == '+') return 62;
+    if (c == '/') return 63;
+    return -1;
+}
+
+void b64_encode(std::string_view in, std::string& out) {
+    out.clear();
+    out.reserve((in.size() + 2) / 3 * 4);
+    const uchar* p = reinterpret_cast<const uchar*>(in.data());
+    size_t i = 0;
+    for (; i + 3 <= in.size(); i += 3) {
+        const uint32_t v = (uint32_t(p[i]) << 16) | (uint32_t(p[i + 1]) << 8) | p[i + 2];
+        out += kB64[v >> 18];
+        out += kB64[(v >> 12) & 63];
+        out += kB64[(v >> 6) & 63];
+        out += kB64[v & 63];
+    }
+    if (i + 1 == in.size()) {
+        const uint32_t v = uint32_t(p[i]) << 16;
+        out += kB64[v >> 18];
+        out += kB64[(v >> 12) & 63];
+        out += "==";
+    } else if (i + 2 == in.size()) {
+        const uint32_t v = (uint32_t(p[i]) << 16) | (uint32_t(p[i + 1]) << 8);
+        out += kB64[v >> 18];
+        out += kB64[(v >> 12) & 63];
+        out += kB64[(v >> 6) & 63];
+        out += '=';
+    }
+}
+
+// Strict, canonical base64 only: length a multiple of 4, '=' only as final padding, unused bits zero.
+// Exactly the strings that b64_encode(decoded) gives back unchanged.
+bool b64_decode_canonical(std::string_view in, std::string& out) {
+    if (in.empty() || in.size() % 4 != 0) return false;
+    const uchar* p = reinterpret_cast<const uchar*>(in.data());
+    size_t pad = 0;
+    if (p[in.size() - 1] == '=') pad = (p[in.size() - 2] == '=') ? 2 : 1;
+    out.clear();
+    out.reserve(in.size() / 4 * 3);
+    const size_t body = in.size() - (pad ? 4 : 0);
+    for (size_t i = 0; i < body; i += 4) {
+        const int a = b64_value(p[i]), b = b64_value(p[i + 1]), c = b64_value(p[i + 2]), d = b64_value(p[i + 3]);
+        if ((a | b | c | d) < 0) return false;
+        const uint32_t v = (uint32_t(a) << 18) | (uint32_t(b) << 12) | (uint32_t(c) << 6) | uint32_t(d);
+        out += char(v >> 16);
+        out += char((v >> 8) & 0xff);
+        out += char(v & 0xff);
+    }
+    if (pad) {
+        const size_t i = body;
+        const int a = b64_value(p[i]), b = b64_value(p[i + 1]);
+        if ((a | b) < 0) return false;
+        if (pad == 2) {
+            if (b & 0x0f) return false;
+            out += char((a << 2) | (b >> 4));
+        } else {
+            const int c = b64_value(p[i + 2]);
+            if (c < 0 || (c & 0x03)) return false;
+            out += char((a << 2) | (b >> 4));
+            out += char(((b & 0x0f) << 4) | (c >> 2));
+        }
+    }
+    return true;
+}
+
+inline bool rawurl_unreserved(uchar c) { return is_alpha(c) || is_digit(c) || c == '-' || c == '_' || c == '.' || c == '~'; }
+
+void rawurlencode_to(std::string_view in, std::string& out, bool upper = true) {
+    const char* hex = upper ? "0123456789ABCDEF" : "0123456789abcdef";
+    out.clear();
+    out.reserve(in.size() * 3);
+    for (const char ch : in) {
+        const uchar c = static_cast<uchar>(ch);
+        if (rawurl_unreserved(c)) {
+            out += ch;
+        } else {
+            out += '%';
+            out += hex[c >> 4];
+            out += hex[c & 15];
+        }
+    }
+}
+
+// True when `in` is exactly what rawurlencode() produces for some text (unreserved bytes literal,
+// everything else as %HH with upper-case hex), and sets out to that text.
+bool rawurldecode_canonical(std::string_view in, std::string& out) {
+    out.clear();
+    out.reserve(in.size());
+    const uchar* p = reinterpret_cast<const uchar*>(in.data());
+    for (size_t i = 0; i < in.size(); ++i) {
+        if (p[i] == '%') {
+            if (i + 2 >= in.size()) return false;
+            const uchar h = p[i + 1], l = p[i + 2];
+            if (!((is_digit(h) || (h >= 'A' && h <= 'F')) && (is_digit(l) || (l >= 'A' && l <= 'F')))) return false;
+            const uchar c = static_cast<uchar>(hex_value(h) * 16 + hex_value(l));
+            if (rawurl_unreserved(c)) return false;
+            out += char(c);
+            i += 2;
+        } else if (rawurl_unreserved(p[i])) {
+            out += char(p[i]);
+        } else {
+            return false;
+        }
+    }
+    return true;
+}
+
+// ---------------------------------------------------------------------------------------------
+// Rough byte frequencies of WordPress database text, used only to choose rare anchor bytes.
+
+double byte_weight(uchar c) {
+    static const struct Table {
+        double w[256];
+        Table() {
+            for (int i = 0; i < 256; ++i) w[i] = i >= 0x80 ? 1.0 : 0.1;
+            const char* lower = "etaoinsrhldcumfpgwybvkxjqz";
+            const double lw[] = {70, 55, 50, 50, 45, 45, 45, 40, 30, 30, 25, 22, 18, 17, 13, 15, 12, 12, 10, 9, 7, 5, 2, 1, 1, 1};
+            for (int i = 0; lower[i]; ++i) {
+                w[uchar(lower[i])] = lw[i];
+                w[uchar(lower[i] - 'a' + 'A')] = std::max(0.5, lw[i] / 8);
+            }
+            for (int d = '0'; d <= '9'; ++d) w[d] = 5;
+            w[uchar('0')] = 10, w[uchar('1')] = 10, w[uchar('2')] = 8;
+            const char* punct = " \"<>/=:;.,-_\n\r\t{}\\%&#()'[]!?@+*|~^`$";
+            const double pw[] = {120, 20, 10, 10, 12, 8, 8, 8, 10, 8, 6, 5, 6, 2, 2, 3, 3, 2, 1, 2, 2,
+                                 2, 2, 3, 2, 2, 1, 1, 1, 1, 0.5, 0.3, 0.2, 0.1, 0.1, 0.5};
+            for (int i = 0; punct[i]; ++i) w[uchar(punct[i])] = pw[i];
+            double sum = 0;
+            for (double v : w) sum += v;
+            for (double& v : w) v /= sum;
+        }
+    } table;
+    return table.w[c];
+}
+
+// Stack of "items left" counters for the containers being parsed; no heap use below 32 levels.
+class ItemStack {
+public:
+    bool empty() const { return size_ == 0; }
+    size_t size() const { return size_; }
+    uint64_t& top() { return at(size_ - 1); }
+    void push(uint64_t v) {
+        if (size_ >= kInline) {
+            if (heap_.size() < size_ - kInline + 1) heap_.resize(size_ - kInline + 1);
+        }
+        ++size_;
+        top() = v;
+    }
+    void pop() { --size_; }
+
+private:
+    static constexpr size_t kInline = 32;
+    uint64_t& at(size_t i) { return i < kInline ? inline_[i] : heap_[i - kInline]; }
+    uint64_t inline_[kInline];
+    std::vector<uint64_t> heap_;
+    size_t size_ = 0;
+};
+
+inline bool is_php_space(uchar c) { return c == ' ' || c == '\t' || c == '\n' || c == '\r' || c == '\0' || c == '\x0b'; }
+
+// The byte pairs the scanner looks for, in flat arrays for the vector loops.
+struct LaneSet {
+    static constexpr size_t kMax = 4;  // lanes handled by the vector loops; more go byte by byte
+    static constexpr size_t kMaxDelta = 8;
+    size_t count = 0;                  // lanes in the vector set (<= kMax)
+    size_t max_delta = 0;              // over ALL lanes (bounds of the vector loads)
+    uchar b1[kMax] = {}, b2[kMax] = {};
+    size_t delta[kMax] = {};
+};
+static_assert(LaneSet::kMaxDelta == kMaxLaneDelta, "lane distance limits differ");
+
+#if defined(SITELIFT_X86_SIMD)
+// Vector part of the scan: the first candidate >= i among the positions the vector loop covers
+// (true, *found set), or false with *resume = where the byte-by-byte tail must continue. Candidates of
+// lanes beyond the vector set are not reported here; the caller checks those bytes itself.
+template <size_t NV>
+bool scan_sse2(const LaneSet& L, const uchar* p, size_t n, size_t i, size_t* found, size_t* resume) {
+    if (n < L.max_delta + 16 || i >= n) {
+        *resume = i;
+        return false;
+    }
+    __m128i v1[NV], v2[NV];
+    for (size_t l = 0; l < NV; ++l) {
+        v1[l] = _mm_set1_epi8(static_cast<char>(L.b1[l]));
+        v2[l] = _mm_set1_epi8(static_cast<char>(L.b2[l]));
+    }
+    auto block = [&](size_t at) {
+        const __m128i a = _mm_loadu_si128(reinterpret_cast<const __m128i*>(p + at));
+        __m128i acc = _mm_and_si128(_mm_cmpeq_epi8(a, v1[0]),
+                                    _mm_cmpeq_epi8(_mm_loadu_si128(reinterpret_cast<const __m128i*>(p + at + L.delta[0])), v2[0]));
+        for (size_t l = 1; l < NV; ++l) {
+            const __m128i b = _mm_loadu_si128(reinterpret_cast<const __m128i*>(p + at + L.delta[l]));
+            acc = _mm_or_si128(acc, _mm_and_si128(_mm_cmpeq_epi8(a, v1[l]), _mm_cmpeq_epi8(b, v2[l])));
+        }
+        return static_cast<unsigned>(_mm_movemask_epi8(acc));
+    };
+    const size_t last = n - L.max_delta - 16;
+    for (; i <= last; i += 16) {
+        if (const unsigned m = block(i)) {
+            *found = i + static_cast<size_t>(__builtin_ctz(m));
+            return true;
+        }
+    }
+    if (i < last + 16) {  // one overlapping block ends the vector part; positions before i are done
+        const unsigned m = block(last) & ~((1u << (i - last)) - 1u);
+        if (m) {
+            *found = last + static_cast<size_t>(__builtin_ctz(m));
+            return true;
+        }
+    }
+    *resume = std::max(i, last + 16);  // never before i: positions below were done
+    return false;
+}
+
+template <size_t NV>
+__attribute__((target("avx2"))) inline uint32_t avx2_block(const LaneSet& L, const __m256i* v1, const __m256i* v2,
+                                                           const uchar* p, size_t at) {
+    const __m256i a = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(p + at));
+    __m256i acc = _mm256_and_si256(
+        _mm256_cmpeq_epi8(a, v1[0]),
+        _mm256_cmpeq_epi8(_mm256_loadu_si256(reinterpret_cast<const __m256i*>(p + at + L.delta[0])), v2[0]));
+    for (size_t l = 1; l < NV; ++l) {
+        const __m256i b = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(p + at + L.delta[l]));
+        acc = _mm256_or_si256(acc, _mm256_and_si256(_mm256_cmpeq_epi8(a, v1[l]), _mm256_cmpeq_epi8(b, v2[l])));
+    }
+    return static_cast<uint32_t>(_mm256_movemask_epi8(acc));
+}
+
+template <size_t NV>
+__attribute__((target("avx2"))) bool scan_avx2(const LaneSet& L, const uchar* p, size_t n, size_t i, size_t* found,
+                                               size_t* resume) {
+    if (n < L.max_delta + 32 || i >= n) return scan_sse2<NV>(L, p, n, i, found, resume);
+    __m256i v1[NV], v2[NV];
+    for (size_t l = 0; l < NV; ++l) {
+        v1[l] = _mm256_set1_epi8(static_cast<char>(L.b1[l]));
+        v2[l] = _mm256_set1_epi8(static_cast<char>(L.b2[l]));
+    }
+    const size_t last = n - L.max_delta - 32;
+    for (; i <= last; i += 32) {
+        if (const uint32_t m = avx2_block<NV>(L, v1, v2, p, i)) {
+            *found = i + static_cast<size_t>(__builtin_ctz(m));
+            return true;
+        }
+    }
+    if (i < last + 32) {  // one overlapping block ends the vector part; positions before i are done
+        const uint32_t m = avx2_block<NV>(L, v1, v2, p, last) & ~static_cast<uint32_t>((uint64_t(1) << (i - last)) - 1u);
+        if (m) {
+            *found = last + static_cast<size_t>(__builtin_ctz(m));
+            return true;
+        }
+    }
+    *resume = std::max(i, last + 32);
+    return false;
+}
+
+using ScanFn = bool (*)(const LaneSet&, const uchar*, size_t, size_t, size_t*, size_t*);
+
+ScanFn pick_scan(size_t nv) {
+    static const bool avx2 = __builtin_cpu_supports("avx2");
+    switch (nv) {
+        case 1: return avx2 ? scan_avx2<1> : scan_sse2<1>;
+        case 2: return avx2 ? scan_avx2<2> : scan_sse2<2>;
+        case 3: return avx2 ? scan_avx2<3> : scan_sse2<3>;
+        default: return avx2 ? scan_avx2<4> : scan_sse2<4>;
+    }
+}
+#endif
+
+}  // namespace
+
+// =============================================================================================
+
+struct Rewriter::Impl {
+    std::vector<std::pair<std::string, std::string>> pairs;  // as given (or as expanded by for_site_move)
+    std::vector<Pattern> patterns;                             // the pairs plus the vc marker
+
+    // Scanner lanes: a byte b1 at c and b2 at c + delta. Every pattern holds one lane's bytes at offset
+    // lane_offset from its start.
+    struct Member {
+        uint32_t pattern;  // index in patterns
+        uint32_t offset;   // of the lane's b1 in the search
+        uint32_t len;      // of the search
+        uint32_t head;     // first 4 bytes of the search (fewer: zero-padded), for a quick first check
+        const char* search;
+    };
+    struct Lane {
+        uchar b1, b2;
+        uint8_t delta;
+        std::vector<Member> members;
+        // Members indexed by the text byte at candidate + disc (the relative position that best tells
+        // them apart): bucket[bucket_begin[b] .. bucket_begin[b + 1]) for byte b; members without a byte
+        // at that position are in `always`. Both lists keep the members' order.
+        long disc = 0;
+        std::vector<uint16_t> bucket, always;
+        uint32_t bucket_begin[257] = {};
+    };
+    std::vector<Lane> lanes;
+    size_t max_offset = 0;
+    size_t max_delta = 0;
+    bool first_lane_byte[256] = {};  // b1 of some lane
+    size_t min_value_len = 0;        // shorter values cannot change
+    LaneSet vec;                     // the first LaneSet::kMax lanes, for the vector loops
+#if defined(SITELIFT_X86_SIMD)
+    ScanFn scan = nullptr;
+#endif
+
+    void build();
+    void choose_lanes();
+    static void index_members(Lane& lane);
+
+    size_t next_candidate(const uchar* p, size_t n, size_t from) const;
+    size_t first_raw(const uchar* p, size_t n) const;
+    bool has_raw_occurrence(const uchar* p, size_t n) const { return first_raw(p, n) != npos; }
+    bool boundaries_ok(const Pattern& pat, const uchar* p, size_t n, size_t s) const;
+    bool next_match(const uchar* p, size_t n, size_t from, bool markers, size_t& at, uint32_t& which) const;
+
+    // first_hit: first_raw(v) when the caller has it already, npos when it has not looked.
+    void process_text(std::string_view v, size_t base, int depth, Ctx& ctx, bool top, size_t first_hit) const;
+    bool process_serialized(std::string_view v, size_t base, int depth, Ctx& ctx, bool top) const;
+    // start: no match begins before it (a first_raw() hint).
+    void process_plain(std::string_view v, size_t base, Ctx& ctx, bool markers, size_t start = 0) const;
+    // Handles "[vc_raw_..." at s; returns how many bytes it covers (0: not a block).
+    size_t process_vc_block(std::string_view v, size_t s, size_t base, Ctx& ctx) const;
+};
+
+void Rewriter::Impl::build() {
+    patterns.clear();
+    bool any_change = false;
+    for (const auto& [search, replace] : pairs) {
+        Pattern pat;
+        pat.search = search;
+        pat.replace = replace;
+        pat.noop = search == replace;
+        any_change = any_change || !pat.noop;
+        classify(pat);
+        patterns.push_back(std::move(pat));
+    }
+    if (any_change) {
+        Pattern m;
+        m.search = kVcMarker;
+        m.marker = true;
+        patterns.push_back(std::move(m));
+    }
+    // A value changes only through a search, or through a whole vc block: "[vc_raw_js]" + at least
+    // 4 bytes of base64 + "[/vc_raw_js]".
+    min_value_len = SIZE_MAX;
+    for (const Pattern& pat : patterns)
+        if (!pat.noop) min_value_len = std::min(min_value_len, pat.marker ? size_t(27) : pat.search.size());
+
+    choose_lanes();
+}
+
+// Greedy set cover: repeatedly take the byte pair (b1, b2 at distance delta) with the lowest expected
+// scanning cost per pattern it covers, until every pattern holds one chosen pair. For a site move this
+// typically ends with one lane for all URL forms (a rare pair inside the host name) and one for the path.
+void Rewriter::Impl::choose_lanes() {
+    lanes.clear();
+    max_offset = 0;
+    max_delta = 0;
+    std::fill(std::begin(first_lane_byte), std::end(first_lane_byte), false);
+    std::vector<bool> covered(patterns.size(), false);
+    size_t left = patterns.size();
+    auto key_of = [](uchar b1, uchar b2, size_t d) { return (uint32_t(b1) << 16) | (uint32_t(b2) << 8) | uint32_t(d); };
+    while (left > 0) {
+        struct Count {
+            uint32_t n = 0;
+            uint32_t last = UINT32_MAX;
+        };
+        std::unordered_map<uint32_t, Count> counts;
+        for (uint32_t pi = 0; pi < patterns.size(); ++pi) {
+            if (covered[pi]) continue;
+            const std::string& s = patterns[pi].search;
+            auto bump = [&](uint32_t key) {
+                Count& c = counts[key];
+                if (c.last != pi) {
+                    c.last = pi;
+                    ++c.n;
+                }
+            };
+            if (s.size() == 1) {
+                bump(key_of(uchar(s[0]), uchar(s[0]), 0));
+                continue;
+            }
+            for (size_t o = 0; o + 1 < s.size(); ++o)
+                for (size_t d = 1; d <= kMaxLaneDelta && o + d < s.size(); ++d) bump(key_of(uchar(s[o]), uchar(s[o + d]), d));
+        }
+        uint32_t best = 0;
+        double best_score = 0;
+        bool have = false;
+        for (const auto& [key, c] : counts) {
+            const uchar b1 = uchar(key >> 16), b2 = uchar(key >> 8);
+            const size_t d = key & 0xff;
+            // Chance that a text position is a candidate; adjacent bytes are correlated (bigrams), so
+            // a pair at distance 1 counts as more likely than independence says.
+            const double p = d == 0 ? byte_weight(b1) : byte_weight(b1) * byte_weight(b2) * (d == 1 ? 3.0 : 1.0);
+            // Expected cost per text position: one more vector compare for the lane, plus for every
+            // candidate a fixed cost and a verification per pattern in the lane. Divided by the number
+            // of patterns it covers, greedy set cover picks the best.
+            const double score = (0.4 + p * (40.0 + 8.0 * c.n)) / c.n;
+            if (!have || score < best_score || (score == best_score && key < best)) {
+                best = key;
+                best_score = score;
+                have = true;
+            }
+        }
+        Lane lane;
+        lane.b1 = uchar(best >> 16);
+        lane.b2 = uchar(best >> 8);
+        lane.delta = uint8_t(best & 0xff);
+        for (uint32_t pi = 0; pi < patterns.size(); ++pi) {
+            if (covered[pi]) continue;
+            const std::string& s = patterns[pi].search;
+            for (size_t o = 0; o + lane.delta < s.size(); ++o) {
+                if (uchar(s[o]) == lane.b1 && uchar(s[o + lane.delta]) == lane.b2) {
+                    uint32_t head = 0;
+                    std::memcpy(&head, s.data(), std::min<size_t>(4, s.size()));
+                    lane.members.push_back({pi, static_cast<uint32_t>(o), static_cast<uint32_t>(s.size()), head, s.data()});
+                    covered[pi] = true;
+                    --left;
+                    max_offset = std::max(max_offset, o);
+                    break;
+                }
+            }
+        }
+        // Earliest start first (largest offset), then longest.
+        std::sort(lane.members.begin(), lane.members.end(), [](const Member& a, const Member& b) {
+            return a.offset != b.offset ? a.offset > b.offset : a.len > b.len;
+        });
+        index_members(lane);
+        max_delta = std::max<size_t>(max_delta, lane.delta);
+        first_lane_byte[lane.b1] = true;
+        lanes.push_back(std::move(lane));
+    }
+    vec = LaneSet{};
+    vec.count = std::min(lanes.size(), LaneSet::kMax);
+    vec.max_delta = max_delta;
+    for (size_t l = 0; l < vec.count; ++l) {
+        vec.b1[l] = lanes[l].b1;
+        vec.b2[l] = lanes[l].b2;
+        vec.delta[l] = lanes[l].delta;
+    }
+#if defined(SITELIFT_X86_SIMD)
+    scan = pick_scan(vec.count);
+#endif
+}
+
+// Picks the position relative to the candidate whose byte splits the lane's members into the smallest
+// groups (the URL forms of one host differ just before the host: '/', '\\', 'F', 'f' ...).
+void Rewriter::Impl::index_members(Lane& lane) {
+    long lo = 0, hi = 0;
+    for (const Member& m : lane.members) {
+        lo = std::min(lo, -static_cast<long>(m.offset));
+        hi = std::max(hi, static_cast<long>(m.len) - static_cast<long>(m.offset));
+    }
+    size_t best_cost = SIZE_MAX;
+    for (long r = lo; r < hi; ++r) {
+        size_t count[256] = {}, always = 0, worst = 0;
+        for (const Member& m : lane.members) {
+            const long at = static_cast<long>(m.offset) + r;
+            if (at < 0 || at >= static_cast<long>(m.len)) {
+                ++always;
+            } else {
+                worst = std::max(worst, ++count[uchar(m.search[at])]);
+            }
+        }
+        if (worst + always < best_cost) {
+            best_cost = worst + always;
+            lane.disc = r;
+        }
+    }
+    std::vector<uint16_t> per[256];
+    lane.always.clear();
+    for (size_t k = 0; k < lane.members.size(); ++k) {
+        const Member& m = lane.members[k];
+        const long at = static_cast<long>(m.offset) + lane.disc;
+        if (at < 0 || at >= static_cast<long>(m.len)) lane.always.push_back(static_cast<uint16_t>(k));
+        else per[uchar(m.search[at])].push_back(static_cast<uint16_t>(k));
+    }
+    lane.bucket.clear();
+    for (int b = 0; b < 256; ++b) {
+        lane.bucket_begin[b] = static_cast<uint32_t>(lane.bucket.size());
+        lane.bucket.insert(lane.bucket.end(), per[b].begin(), per[b].end());
+    }
+    lane.bucket_begin[256] = static_cast<uint32_t>(lane.bucket.size());
+}
+
+// First position c >= from at which some lane's pair occurs (p[c] == b1 and p[c + delta] == b2).
+size_t Rewriter::Impl::next_candidate(const uchar* p, size_t n, size_t from) const {
+    if (lanes.empty()) return npos;
+    size_t i = from;
+#if defined(SITELIFT_X86_SIMD)
+    if (lanes.size() > vec.count) {
+        // More lanes than the vector loops take (many unrelated literal pairs): vector-scan the first
+        // ones, and check the others byte by byte up to the vector candidate.
+        size_t found = npos, resume = 0;
+        const size_t vend = scan(vec, p, n, i, &found, &resume) ? found : resume;
+        for (; i < vend; ++i) {
+            if (!first_lane_byte[p[i]]) continue;
+            for (size_t l = vec.count; l < lanes.size(); ++l)
+                if (p[i] == lanes[l].b1 && i + lanes[l].delta < n && p[i + lanes[l].delta] == lanes[l].b2) return i;
+        }
+        if (found != npos) return found;
+        i = vend;
+    } else {
+        size_t found, resume;
+        if (scan(vec, p, n, i, &found, &resume)) return found;
+        i = resume;
+    }
+#endif
+    // Short values, the last positions, and machines without the vector loops.
+    for (; i < n; ++i) {
+        if (!first_lane_byte[p[i]]) continue;
+        for (const Lane& l : lanes)
+            if (p[i] == l.b1 && i + l.delta < n && p[i + l.delta] == l.b2) return i;
+    }
+    return npos;
+}
+
+// Where some search (or the vc marker) first occurs in p[0, n), ignoring boundaries: the first candidate
+// that verifies (npos: none). No occurrence of any search starts before that minus max_offset.
+size_t Rewriter::Impl::first_raw(const uchar* p, size_t n) const {
+    if (n < min_value_len) return npos;
+    size_t c;
+#if defined(SITELIFT_X86_SIMD)
+    if (n < vec.max_delta + 16 && lanes.size() <= vec.count) {
+        // Short values: straight to the byte loop (the vector loops need max_delta + 16 bytes).
+        c = npos;
+        for (size_t i = 0; i < n && c == npos; ++i) {
+            if (!first_lane_byte[p[i]]) continue;
+            for (const Lane& l : lanes) {
+                if (p[i] == l.b1 && i + l.delta < n && p[i + l.delta] == l.b2) {
+                    c = i;
+                    break;
+                }
+            }
+        }
+    } else {
+        c = next_candidate(p, n, 0);
+    }
+#else
+    c = next_candidate(p, n, 0);
+#endif
+    while (c != npos) {
+        for (const Lane& l : lanes) {
+            if (p[c] != l.b1 || c + l.delta >= n || p[c + l.delta] != l.b2) continue;
+            auto occurs = [&](const Member& m) {
+                if (c < m.offset) return false;
+                const size_t st = c - m.offset;
+                return st + m.len <= n && std::memcmp(p + st, m.search, m.len) == 0;
+            };
+            for (const uint16_t k : l.always)
+                if (occurs(l.members[k])) return c;
+            const long dpos = static_cast<long>(c) + l.disc;
+            if (dpos >= 0 && dpos < static_cast<long>(n)) {
+                const uchar b = p[dpos];
+                for (uint32_t k = l.bucket_begin[b]; k < l.bucket_begin[b + 1]; ++k)
+                    if (occurs(l.members[l.bucket[k]])) return c;
+            }
+        }
+        c = next_candidate(p, n, c + 1);
+    }
+    return npos;
+}
+
+bool Rewriter::Impl::boundaries_ok(const Pattern& pat, const uchar* p, size_t n, size_t s) const {
+    if (pat.left != LeftRule::none) {
+        const LChar b = char_before(p, s);
+        if (b.ch >= 0) {
+            if (is_word(b.ch)) return false;
+            if (pat.left == LeftRule::protocol_relative && b.ch == '/') return false;
+        }
+    }
+    if (pat.right_check && continues_right(p, n, s + pat.search.size())) return false;
+    return true;
+}
+
+// Leftmost match at or after `from`; at one position the longest search whose boundaries hold.
+//
+// Every occurrence of a search starts exactly `offset` before a candidate of its lane, so the starts to
+// try come from the candidates alone. Once some match starts at best, candidates up to best + max_offset
+// can still hold a match that starts earlier (or as early and longer); later ones cannot.
+bool Rewriter::Impl::next_match(const uchar* p, size_t n, size_t from, bool markers, size_t& at,
+                                uint32_t& which) const {
+    size_t best = npos, best_len = 0;
+    uint32_t best_pat = 0;
+    for (size_t c = next_candidate(p, n, from); c != npos;) {
+        for (const Lane& l : lanes) {
+            if (p[c] != l.b1 || c + l.delta >= n || p[c + l.delta] != l.b2) continue;
+            // Only members whose byte at the lane's telling position equals the text's can match there.
+            const long dpos = static_cast<long>(c) + l.disc;
+            const uint16_t* lists[2] = {l.always.data(), nullptr};
+            size_t counts[2] = {l.always.size(), 0};
+            if (dpos >= 0 && dpos < static_cast<long>(n)) {
+                const uchar b = p[dpos];
+                lists[1] = l.bucket.data() + l.bucket_begin[b];
+                counts[1] = l.bucket_begin[b + 1] - l.bucket_begin[b];
+            }
+            for (int li = 0; li < 2; ++li) {
+                for (size_t k = 0; k < counts[li]; ++k) {
+                    const Member& m = l.members[lists[li][k]];
+                    if (c < m.offset + from) continue;
+                    const size_t st = c - m.offset;
+                    const size_t len = m.len;
+                    if (st > best || (st == best && len <= best_len) || st + len > n) continue;
+                    if (len >= 4) {
+                        uint32_t head;
+                        std::memcpy(&head, p + st, 4);
+                        if (head != m.head) continue;
+                    }
+                    if (std::memcmp(p + st, m.search, len) != 0) continue;
+                    const Pattern& pat = patterns[m.pattern];
+                    if (pat.marker ? !markers : !boundaries_ok(pat, p, n, st)) continue;
+                    best = st;
+                    best_len = len;
+                    best_pat = m.pattern;
+                }
+            }
+        }
+        if (best == npos) {
+            c = next_candidate(p, n, c + 1);
+            continue;
+        }
+        // Only the few positions up to best + max_offset can still matter: look at them byte by byte
+        // rather than letting the scanner run on to the next candidate (and scan that gap twice).
+        const size_t end = std::min(n, best + max_offset + 1);
+        for (++c; c < end && !first_lane_byte[p[c]]; ++c) {
+        }
+        if (c >= end) break;
+    }
+    if (best == npos) return false;
+    at = best;
+    which = best_pat;
+    return true;
+}
+
+namespace {
+
+// Where plain text holds what looks like length-prefixed serialized strings (s:N:" or s:N:\"), a
+// replacement there would corrupt data we could not parse. Queried with ascending positions.
+class UnsafeZones {
+public:
+    UnsafeZones(const uchar* p, size_t n) : p_(p), n_(n) {
+        size_t i = 0;
+        while (i < n && is_php_space(p[i])) ++i;
+        if (i + 1 < n) {
+            const uchar c = p[i];
+            if (c == 'N' && p[i + 1] == ';') starts_like_ = true;
+            else if (p[i + 1] == ':' && std::strchr("aOCsSEidbrR", c) && c != 0) starts_like_ = true;
+        }
+    }
+
+    // Is a match starting at m inside (or, for text that starts like serialized data, after the start
+    // of) a length-prefixed string?
+    bool unsafe(size_t m) {
+        while (true) {
+            if (!have_pending_) {
+                if (!find_next()) break;
+            }
+            if (pending_q_ > m) break;
+            any_ = true;
+            max_end_ = std::max(max_end_, pending_end_);
+            have_pending_ = false;
+        }
+        return any_ && (starts_like_ || m < max_end_);
+    }
+
+private:
+    // Next ':' at or after `from` with 's' or 'S' before it and a digit after it (n_ when none). URL-heavy
+    // text has a ':' in every "https:", so this looks at 16 positions at a time rather than each ':'.
+    size_t next_prefix_colon(size_t from) const {
+        size_t i = std::max<size_t>(from, 1);
+#if defined(SITELIFT_X86_SIMD)
+        const __m128i colon = _mm_set1_epi8(':'), lower_s = _mm_set1_epi8('s'), upper_s = _mm_set1_epi8('S');
+        const __m128i zero = _mm_set1_epi8('0' - 1), nine = _mm_set1_epi8('9' + 1);
+        for (; i + 17 <= n_; i += 16) {
+            const __m128i here = _mm_loadu_si128(reinterpret_cast<const __m128i*>(p_ + i));
+            const __m128i before = _mm_loadu_si128(reinterpret_cast<const __m128i*>(p_ + i - 1));
+            const __m128i after = _mm_loadu_si128(reinterpret_cast<const __m128i*>(p_ + i + 1));
+            // Digits as signed bytes: '0'..'9' are below 0x80, so signed compares work.
+            const __m128i digit = _mm_and_si128(_mm_cmpgt_epi8(after, zero), _mm_cmplt_epi8(after, nine));
+            const __m128i s_before = _mm_or_si128(_mm_cmpeq_epi8(before, lower_s), _mm_cmpeq_epi8(before, upper_s));
+            const unsigned m = static_cast<unsigned>(
+                _mm_movemask_epi8(_mm_and_si128(_mm_and_si128(_mm_cmpeq_epi8(here, colon), s_before), digit)));
+            if (m) return i + static_cast<size_t>(__builtin_ctz(m));
+        }
+#endif
+        for (; i + 1 < n_; ++i)
+            if (p_[i] == ':' && (p_[i - 1] == 's' || p_[i - 1] == 'S') && is_digit(p_[i + 1])) return i;
+        return n_;
+    }
+
+    bool find_next() {
+        while (scan_ + 1 < n_) {
+            const size_t i = next_prefix_colon(scan_);
+            if (i >= n_) {
+                scan_ = n_;
+                return false;
+            }
+            scan_ = i + 1;
+            size_t j = i + 1;
+            uint64_t len = 0;
+            size_t digits = 0;
+            while (j < n_ && is_digit(p_[j]) && digits < 19) len = len * 10 + (p_[j++] - '0'), ++digits;
+            if (digits == 0 || j >= n_ || p_[j] != ':') continue;
+            ++j;
+            size_t q;
+            uint64_t reach = len;
+            if (j < n_ && p_[j] == '"') {
+                q = j + 1;
+            } else if (j + 1 < n_ && p_[j] == '\\' && p_[j + 1] == '"') {
+                q = j + 2;
+                reach = len * 6;  // escaped copy: the content is longer than its declared length
+            } else {
+                continue;
+            }
+            pending_q_ = q;
+            pending_end_ = reach > n_ ? n_ + 1 : q + static_cast<size_t>(reach);
+            have_pending_ = true;
+            return true;
+        }
+        return false;
+    }
+
+    const uchar* p_;
+    size_t n_;
+    size_t scan_ = 0;
+    bool starts_like_ = false;
+    bool any_ = false;
+    bool have_pending_ = false;
+    size_t pending_q_ = 0, pending_end_ = 0, max_end_ = 0;
+};
+
+}  // namespace
+
+void Rewriter::Impl::process_plain(std::string_view v, size_t base, Ctx& ctx, bool markers, size_t start) const {
+    const uchar* p = reinterpret_cast<const uchar*>(v.data());
+    const size_t n = v.size();
+    const size_t first_edit = ctx.edits.size();
+    const size_t arena_mark = ctx.arena.size();
+    size_t pos = start, at = 0;
+    uint32_t which = 0;
+    std::optional<UnsafeZones> zones;  // built at the first match only
+    while (pos < n && next_match(p, n, pos, markers, at, which)) {
+        const Pattern& pat = patterns[which];
+        if (!zones) zones.emplace(p, n);
+        if (zones->unsafe(at)) {
+            ctx.edits.resize(first_edit);
+            ctx.arena.resize(arena_mark);
+            ctx.unsafe = true;
+            return;
+        }
+        if (pat.marker) {
+            const size_t covered = process_vc_block(v, at, base, ctx);
+            pos = at + (covered ? covered : pat.search.size());
+            continue;
+        }
+        if (!pat.noop) {
+            if (ctx.edits.capacity() == 0) ctx.edits.reserve(16);
+            ctx.edits.push_back({base + at, pat.search.size(), pat.replace.data(), 0, pat.replace.size()});
+        }
+        pos = at + pat.search.size();
+    }
+}
+
+size_t Rewriter::Impl::process_vc_block(std::string_view v, size_t s, size_t base, Ctx& ctx) const {
+    static const std::string_view kTags[] = {"vc_raw_html", "vc_raw_js"};
+    for (std::string_view tag : kTags) {
+        const size_t name_at = s + 1;
+        if (v.compare(name_at, tag.size(), tag) != 0) continue;
+        size_t i = name_at + tag.size();
+        if (i >= v.size()) return 0;
+        if (v[i] != ']' && v[i] != ' ' && v[i] != '\t') continue;  // e.g. [vc_raw_htmlx]
+        const size_t close_open = v.find(']', i);
+        if (close_open == std::string_view::npos) return 0;
+        if (v.find('[', i) < close_open) return 0;
+        const size_t cs = close_open + 1;
+        std::string closing = "[/";
+        closing.append(tag.data(), tag.size());
+        closing += ']';
+        const size_t ce = v.find(closing, cs);
+        if (ce == std::string_view::npos) return 0;
+        const size_t covered = ce + closing.size() - s;
+        const std::string_view content = v.substr(cs, ce - cs);
+        std::string decoded, html;
+        if (!b64_decode_canonical(content, decoded)) return covered;   // not clean base64: leave alone
+        if (!rawurldecode_canonical(decoded, html)) return covered;    // not rawurlencode()d: leave alone
+        const uchar* hp = reinterpret_cast<const uchar*>(html.data());
+        if (!has_raw_occurrence(hp, html.size())) return covered;
+        Ctx sub;
+        process_plain(html, 0, sub, /*markers=*/false);
+        if (sub.unsafe) ctx.unsafe = true;
+        if (sub.edits.empty()) return covered;
+        std::string rewritten;
+        rewritten.reserve(static_cast<size_t>(static_cast<long long>(html.size()) + edits_delta(sub, 0)));
+        for_each_piece(html, sub, 0, [&](const char* d, size_t len) { rewritten.append(d, len); });
+        std::string enc, b64;
+        rawurlencode_to(rewritten, enc);
+        b64_encode(enc, b64);
+        ctx.push_owned(base + cs, content.size(), b64);
+        return covered;
+    }
+    return 0;
+}
+
+namespace {
+
+// Reads an unsigned decimal (PHP's uiv: [0-9]+) at p[i]; false when absent or absurdly large.
+inline bool read_uint(const uchar* p, size_t n, size_t& i, uint64_t& out) {
+    const size_t start = i;
+    uint64_t v = 0;
+    while (i < n && is_digit(p[i])) {
+        if (v > (UINT64_MAX - 9) / 10) return false;
+        v = v * 10 + (p[i] - '0');
+        ++i;
+    }
+    out = v;
+    return i > start;
+}
+
+inline bool read_int(const uchar* p, size_t n, size_t& i) {
+    if (i < n && (p[i] == '+' || p[i] == '-')) ++i;
+    const size_t start = i;
+    while (i < n && is_digit(p[i])) ++i;
+    return i > start;
+}
+
+inline bool expect(const uchar* p, size_t n, size_t& i, char c) {
+    if (i < n && p[i] == uchar(c)) {
+        ++i;
+        return true;
+    }
+    return false;
+}
+
+// PHP's serialized double: [+-]? (digits | digits? "." digits | digits "." digits?) ([eE] [+-]? digits)?
+// or INF, -INF, NAN.
+inline bool read_double(const uchar* p, size_t n, size_t& i) {
+    auto lit = [&](const char* s) {
+        const size_t l = std::strlen(s);
+        if (i + l <= n && std::memcmp(p + i, s, l) == 0) {
+            i += l;
+            return true;
+        }
+        return false;
+    };
+    if (lit("NAN") || lit("INF") || lit("-INF")) return true;
+    if (i < n && (p[i] == '+' || p[i] == '-')) ++i;
+    size_t int_digits = 0, frac_digits = 0;
+    while (i < n && is_digit(p[i])) ++i, ++int_digits;
+    if (i < n && p[i] == '.') {
+        ++i;
+        while (i < n && is_digit(p[i])) ++i, ++frac_digits;
+    }
+    if (int_digits + frac_digits == 0) return false;
+    if (i < n && (p[i] == 'e' || p[i] == 'E')) {
+        ++i;
+        if (!read_int(p, n, i)) return false;
+    }
+    return true;
+}
+
+}  // namespace
+
+// Walks v as one serialized value (iteratively; containers nest up to kMaxContainerDepth). For every
+// string in a value position (array element or property value, never a key or property name) whose
+// content changes, edits for the content and for its byte length are appended. Returns false, with
+// whatever was appended left for the caller to discard, when v is not exactly one well-formed value.
+bool Rewriter::Impl::process_serialized(std::string_view v, size_t base, int depth, Ctx& ctx, bool top) const {
+    const uchar* p = reinterpret_cast<const uchar*>(v.data());
+    const size_t n = v.size();
+    size_t i = 0;
+    if (top)
+        while (i < n && is_php_space(p[i])) ++i;
+    ItemStack stack;  // items (keys + values) left in each open container
+    while (true) {
+        if (!stack.empty() && stack.top() == 0) {
+            if (!expect(p, n, i, '}')) return false;
+            stack.pop();
+            if (stack.empty()) break;
+            continue;
+        }
+        const bool key = !stack.empty() && (stack.top() % 2 == 0);
+        if (!stack.empty()) --stack.top();
+        if (i + 1 >= n) return false;
+        const uchar t = p[i];
+        if (key && t != 'i' && t != 's') return false;
+        if (t == 'N') {
+            i += 1;
+            if (!expect(p, n, i, ';')) return false;
+        } else {
+            if (p[i + 1] != ':') return false;
+            i += 2;
+            switch (t) {
+                case 'b':
+                    if (i >= n || (p[i] != '0' && p[i] != '1')) return false;
+                    ++i;
+                    if (!expect(p, n, i, ';')) return false;
+                    break;
+                case 'i':
+                case 'r':
+                case 'R':
+                    if (!read_int(p, n, i) || !expect(p, n, i, ';')) return false;
+                    break;
+                case 'd':
+                    if (!read_double(p, n, i) || !expect(p, n, i, ';')) return false;
+                    break;
+                case 's':
+                case 'E': {
+                    const size_t digits_at = i;
+                    uint64_t len;
+                    if (!read_uint(p, n, i, len)) return false;
+                    const size_t digits_len = i - digits_at;
+                    if (!expect(p, n, i, ':') || !expect(p, n, i, '"')) return false;
+                    if (len > n - i || n - i - len < 2) return false;
+                    const size_t cs = i;
+                    i += static_cast<size_t>(len);
+                    if (p[i] != '"' || p[i + 1] != ';') return false;
+                    i += 2;
+                    if (t == 'E' || key) break;
+                    // A string value: rewrite its content; fix its length if that changed.
+                    const std::string_view content = v.substr(cs, static_cast<size_t>(len));
+                    const size_t hit = first_raw(p + cs, content.size());
+                    if (hit == npos) break;
+                    const size_t first = ctx.edits.size();
+                    process_text(content, base + cs, depth + 1, ctx, /*top=*/false, hit);
+                    if (ctx.edits.size() == first) break;
+                    const long long delta = edits_delta(ctx, first);
+                    if (delta != 0) {
+                        // The length edit goes before the content's edits (edits stay in text order).
+                        char digits[24];
+                        const int dl = std::snprintf(digits, sizeof digits, "%lld", static_cast<long long>(len) + delta);
+                        const size_t off = ctx.arena.size();
+                        ctx.arena.append(digits, static_cast<size_t>(dl));
+                        ctx.edits.insert(ctx.edits.begin() + static_cast<std::ptrdiff_t>(first),
+                                         Edit{base + digits_at, digits_len, nullptr, off, static_cast<size_t>(dl)});
+                    }
+                    break;
+                }
+                case 'a': {
+                    uint64_t count;
+                    if (!read_uint(p, n, i, count) || !expect(p, n, i, ':') || !expect(p, n, i, '{')) return false;
+                    if (count > n) return false;  // every element takes bytes
+                    if (stack.size() >= kMaxContainerDepth) return false;
+                    stack.push(count * 2);
+                    break;
+                }
+                case 'O':
+                case 'C': {
+                    uint64_t name_len;
+                    if (!read_uint(p, n, i, name_len) || !expect(p, n, i, ':') || !expect(p, n, i, '"')) return false;
+                    if (name_len == 0 || name_len > n - i) return false;
+                    i += static_cast<size_t>(name_len);
+                    if (!expect(p, n, i, '"') || !expect(p, n, i, ':')) return false;
+                    uint64_t count;
+                    if (!read_uint(p, n, i, count) || !expect(p, n, i, ':') || !expect(p, n, i, '{')) return false;
+                    if (t == 'O') {
+                        if (count > n) return false;
+                        if (stack.size() >= kMaxContainerDepth) return false;
+                        stack.push(count * 2);
+                        break;
+                    }
+                    // C: custom-serialized payload of `count` bytes, left alone. A search inside it
+                    // cannot be rewritten safely: count the value as skipped.
+                    if (count > n - i) return false;
+                    const size_t ps = i;
+                    i += static_cast<size_t>(count);
+                    if (!expect(p, n, i, '}')) return false;
+                    if (has_raw_occurrence(p + ps, static_cast<size_t>(count))) ctx.unsafe = true;
+                    break;
+                }
+                default:
+                    return false;
+            }
+        }
+        if (stack.empty()) break;  // a scalar at the root
+    }
+    if (top)
+        while (i < n && is_php_space(p[i])) ++i;
+    return i == n;
+}
+
+void Rewriter::Impl::process_text(std::string_view v, size_t base, int depth, Ctx& ctx, bool top, size_t first_hit) const {
+    const uchar* p = reinterpret_cast<const uchar*>(v.data());
+    if (first_hit == npos) first_hit = first_raw(p, v.size());
+    if (first_hit == npos) return;
+    size_t lead = 0;
+    if (top)
+        while (lead < v.size() && is_php_space(p[lead])) ++lead;
+    if (depth < kMaxTextNesting && lead + 1 < v.size() && std::strchr("aOCsSEidbrRN", p[lead]) && p[lead] != 0) {
+        const size_t edits_mark = ctx.edits.size();
+        const size_t arena_mark = ctx.arena.size();
+        const bool unsafe_mark = ctx.unsafe;
+        if (process_serialized(v, base, depth, ctx, top)) return;
+        ctx.edits.resize(edits_mark);
+        ctx.arena.resize(arena_mark);
+        ctx.unsafe = unsafe_mark;
+    }
+    process_plain(v, base, ctx, /*markers=*/true, first_hit >= max_offset ? first_hit - max_offset : 0);
+}
+
+// =============================================================================================
+
+Rewriter::Rewriter(std::vector<std::pair<std::string, std::string>> pairs) : impl_(std::make_unique<Impl>()) {
+    std::vector<std::pair<std::string, std::string>> unique;
+    unique.reserve(pairs.size());
+    for (auto& pr : pairs) {
+        if (pr.first.empty()) throw Error(ErrorKind::usage, "rewrite: a search string is empty");
+        bool dup = false;
+        for (const auto& u : unique) {
+            if (u.first == pr.first) {
+                if (u.second != pr.second)
+                    throw Error(ErrorKind::usage, "rewrite: the search string \"" + pr.first + "\" is given twice with different replacements");
+                dup = true;
+                break;
+            }
+        }
+        if (!dup) unique.push_back(std::move(pr));
+    }
+    impl_->pairs = std::move(unique);
+    impl_->build();
+}
+
+Rewriter::~Rewriter() = default;
+Rewriter::Rewriter(Rewriter&&) noexcept = default;
+Rewriter& Rewriter::operator=(Rewriter&&) noexcept = default;
+
+const std::vector<std::pair<std::string, std::string>>& Rewriter::pairs() const { return impl_->pairs; }
+
+bool Rewriter::rewrite(std::string_view value, std::string& out, RewriteReport* report) const {
+    if (report) ++report->values_seen;
+    const Impl& im = *impl_;
+    if (value.size() < im.min_value_len) return false;
+    const size_t hit = im.first_raw(reinterpret_cast<const uchar*>(value.data()), value.size());
+    if (hit == npos) return false;
+
+    Ctx ctx;
+    im.process_text(value, 0, 0, ctx, /*top=*/true, hit);
+    if (ctx.unsafe && report) ++report->values_skipped_unsafe;
+    if (ctx.edits.empty()) return false;
+
+    const long long delta = edits_delta(ctx, 0);
+    if (delta == 0) {
+        // Same size: make sure the edits really change something before touching `out`.
+        size_t at = 0;
+        bool same = true;
+        for_each_piece(value, ctx, 0, [&](const char* d, size_t len) {
+            if (same && std::memcmp(value.data() + at, d, len) != 0) same = false;
+            at += len;
+        });
+        if (same) return false;
+    }
+    out.resize(static_cast<size_t>(static_cast<long long>(value.size()) + delta));
+    char* w = &out[0];
+    for_each_piece(value, ctx, 0, [&](const char* d, size_t len) {
+        std::memcpy(w, d, len);
+        w += len;
+    });
+    if (report) ++report->values_changed;
+    return true;
+}
+
+// ---------------------------------------------------------------------------------------------
+// Site moves.
+
+namespace {
+
+struct SplitUrl {
+    std::string scheme;  // "http", "https" or "" (protocol-relative)
+    std::string rest;    // "//host[:port][/path]" without a trailing slash
+};
+
+SplitUrl split_url(const std::string& url, const char* what) {
+    std::string u = url;
+    SplitUrl r;
+    auto lower_prefix = [&](const char* pre) {
+        const size_t l = std::strlen(pre);
+        if (u.size() < l) return false;
+        for (size_t i = 0; i < l; ++i)
+            if (std::tolower(static_cast<uchar>(u[i])) != pre[i]) return false;
+        return true;
+    };
+    if (lower_prefix("https://")) {
+        r.scheme = "https";
+        r.rest = u.substr(6);
+    } else if (lower_prefix("http://")) {
+        r.scheme = "http";
+        r.rest = u.substr(5);
+    } else if (u.compare(0, 2, "//") == 0) {
+        r.rest = u;
+    } else {
+        throw Error(ErrorKind::usage, std::string("site move: ") + what + " \"" + url + "\" is not an http(s) URL");
+    }
+    while (r.rest.size() > 2 && r.rest.back() == '/') r.rest.pop_back();
+    if (r.rest.size() <= 2) throw Error(ErrorKind::usage, std::string("site move: ") + what + " \"" + url + "\" has no host");
+    return r;
+}
+
+std::string json_escape_slashes(const std::string& s) {
+    std::string o;
+    for (char c : s) {
+        if (c == '/') o += "\\/";
+        else if (c == '\\') o += "\\\\";
+        else o += c;
+    }
+    return o;
+}
+
+std::string unicode_escape_slashes(const std::string& s, bool upper) {
+    std::string o;
+    for (char c : s) {
+        if (c == '/') o += upper ? "\\u002F" : "\\u002f";
+        else if (c == '\\') o += "\\\\";
+        else o += c;
+    }
+    return o;
+}
+
+}  // namespace
+
+Rewriter Rewriter::for_site_move(const SiteMove& move) {
+    if (move.from_urls.empty() && move.from_path.empty())
+        throw Error(ErrorKind::usage, "site move: no source URL or path");
+    std::vector<std::pair<std::string, std::string>> base;
+
+    if (!move.from_urls.empty()) {
+        if (move.to_url.empty()) throw Error(ErrorKind::usage, "site move: no destination URL");
+        const SplitUrl to = split_url(move.to_url, "destination URL");
+        const SplitUrl home = split_url(move.from_urls.front(), "source URL");
+        for (const std::string& from_url : move.from_urls) {
+            const SplitUrl from = split_url(from_url, "source URL");
+            // A source URL under the source home (siteurl "https://old.example/wp") keeps its path below
+            // home at the destination; any other maps to the destination home.
+            std::string dest_rest = to.rest;
+            if (from.rest.size() > home.rest.size() && from.rest.compare(0, home.rest.size(), home.rest) == 0 &&
+                from.rest[home.rest.size()] == '/')
+                dest_rest += from.rest.substr(home.rest.size());
+            const std::string dest_full = to.scheme.empty() ? dest_rest : to.scheme + ":" + dest_rest;
+            base.emplace_back("https:" + from.rest, dest_full);
+            base.emplace_back("http:" + from.rest, dest_full);
+            base.emplace_back(from.rest, dest_rest);
+        }
+    }
+    auto strip_slash = [](std::string s) {
+        while (s.size() > 1 && (s.back() == '/' || s.back() == '\\')) s.pop_back();
+        return s;
+    };
+    if (!move.from_path.empty()) {
+        if (move.to_path.empty()) throw Error(ErrorKind::usage, "site move: no destination path");
+        base.emplace_back(strip_slash(move.from_path), strip_slash(move.to_path));
+    }
+
+    std::vector<std::pair<std::string, std::string>> pairs;
+    auto add = [&](std::string s, std::string r) {
+        if (s == r) return;
+        for (const auto& pr : pairs)
+            if (pr.first == s) return;  // first mapping of a search wins
+        pairs.emplace_back(std::move(s), std::move(r));
+    };
+    for (const auto& [s, r] : base) add(s, r);
+    for (const auto& [s, r] : base) add(json_escape_slashes(s), json_escape_slashes(r));
+    for (const bool upper : {true, false})
+        for (const auto& [s, r] : base) add(unicode_escape_slashes(s, upper), unicode_escape_slashes(r, upper));
+    for (const bool upper : {true, false}) {
+        for (const auto& [s, r] : base) {
+            std::string es, er;
+            rawurlencode_to(s, es, upper);
+            rawurlencode_to(r, er, upper);
+            add(es, er);
+        }
+    }
+    return Rewriter(std::move(pairs));
+}
+
+}  // namespace sitelift
