@@ -33,6 +33,9 @@ struct EntryInfo {
 };
 
 // Receives compressed archive bytes, in order. Throwing from it aborts the writer.
+// With WriterOptions::background the sink is called on the writer's background thread (one call at a time),
+// so it must not touch PHP/Zend state or anything else tied to the caller's thread; use background=false for
+// such sinks.
 using ByteSink = std::function<void(const void* data, size_t len)>;
 // Fills buf with up to cap bytes of the compressed archive; returns 0 at the end of the stream.
 using ByteSource = std::function<size_t(void* buf, size_t cap)>;
@@ -44,6 +47,13 @@ struct WriterOptions {
     bool background = true; // run libarchive on a background thread
 };
 
+// Format details: full POSIX pax interchange format (archive_write_set_format_pax; "restricted" pax would drop
+// sub-second mtimes). A pax extended header is written only when needed: long or non-ASCII names, sizes of
+// 8 GiB and more, mtimes with nanoseconds. Names and link targets are stored byte for byte whatever the process
+// locale; a name with any byte >= 0x80 gets "hdrcharset=BINARY" (GNU tar ignores that keyword with a warning
+// and extracts the same bytes). uid/gid are 0 and no user or group names are stored. Files are created with
+// mode 0600 and fsync'ed by close(). The destructor of an unclosed writer stops output at once, so the
+// partial archive stays visibly truncated; the file is left in place for the caller to remove.
 class ArchiveWriter {
 public:
     // Creates (or truncates) the file at path.
@@ -80,6 +90,10 @@ struct ReaderLimits {
     uint64_t ratio_grace_bytes = 64ull << 20;
 };
 
+// Only tar (pax, ustar, GNU) with zstd, gzip or no compression is accepted. Names come back as the exact bytes
+// stored, whatever the process locale. A stream that stops without the end-of-archive marker is truncated
+// (Error(archive)), even at an entry boundary; anything after the marker is ignored. Data of entries the caller
+// does not read is drained by next() under the same limits.
 class ArchiveReader {
 public:
     ArchiveReader(const std::string& path, const ReaderLimits& limits = {});
@@ -91,7 +105,8 @@ public:
     // Next entry header; false at the clean end of the archive. Throws Error(archive) on a truncated or
     // corrupt stream and Error(security) when a limit is exceeded. Paths come back as stored (not validated).
     bool next(EntryInfo& out);
-    // Data of the current entry; returns 0 at its end.
+    // Data of the current entry; returns 0 at its end (and for entries that are not regular files). A stream
+    // that ends before the declared size is Error(archive) with "truncated" in the message.
     size_t read(void* buf, size_t cap);
 
     uint64_t compressed_bytes() const;

@@ -19,6 +19,8 @@
 
 #include <nlohmann/json.hpp>
 
+#include "path_safety.hpp"  // is_valid_utf8
+
 namespace sitelift {
 
 class ArchiveWriter;
@@ -54,7 +56,6 @@ EntryRecord entry_from_json(const nlohmann::json& j);  // throws Error(archive)
 // Empty when the two agree, else a sentence naming the first field that differs.
 std::string entry_difference(const EntryRecord& expected, const EntryRecord& actual);
 
-bool is_valid_utf8(const std::string& s);
 std::string base64_encode(const std::string& s);
 bool base64_decode(const std::string& s, std::string& out);
 

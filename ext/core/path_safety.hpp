@@ -14,7 +14,7 @@ std::string safe_relative_path(std::string_view path);
 
 // True when a symlink stored at link_path (a safe relative path) with the given target would point outside
 // the root when resolved lexically from the link's folder: absolute targets and targets climbing above the
-// root escape. Empty targets escape.
+// root escape. Empty targets escape, and so do targets holding a NUL byte or a link_path that is not safe.
 bool symlink_target_escapes(std::string_view link_path, std::string_view target);
 
 // A folder tree that only ever grows below its root. Every path is checked with safe_relative_path, parent
@@ -29,18 +29,27 @@ public:
 
     const std::string& root() const { return root_; }
 
-    // Creates the folder and any missing parents (mode applied to the last one).
+    // All members below throw Error(security) for an unsafe rel (see safe_relative_path) and when a parent
+    // component is a symlink (whatever it points to), Error(io) for other file-system failures.
+    //
+    // Creates the folder and any missing parents (mode applied to the last one; missing parents get 0755 minus
+    // the umask). An existing folder is fine (its mode is set); an existing symlink there is Error(security).
     void make_dir(const std::string& rel, uint32_t mode);
-    // Creates a new regular file (fails if it exists) and returns an fd open for writing.
+    // Creates a new regular file (fails if it exists) and returns an fd open for writing; the caller closes it.
+    // The mode (07777) is applied exactly, ignoring the umask; set_mode after writing if setuid/setgid bits
+    // must survive writes by a non-root process.
     int create_file(const std::string& rel, uint32_t mode);
     // Creates a symlink; throws Error(security) if symlink_target_escapes.
     void make_symlink(const std::string& rel, const std::string& target);
-    // Sets mtime (and, for non-links, mode) without following a final symlink.
+    // Sets mtime (atime is left alone) without following a final symlink. mtime_nsec must be < 1e9.
     void set_times(const std::string& rel, int64_t mtime, uint32_t mtime_nsec);
+    // Sets the permission bits (07777) without following a final symlink; on a symlink it does nothing.
     void set_mode(const std::string& rel, uint32_t mode);
 
     // Follows the symlinks inside the tree the way the kernel would (at most 40 hops) and reports whether the
     // path, once resolved, stays below the root. Missing components are resolved lexically.
+    // rel may contain ".." (resolved physically, like the kernel); an absolute path, a NUL byte, a symlink with
+    // an absolute or empty target, more than 40 hops, or any step above the root give false. "" is the root.
     bool resolves_inside(const std::string& rel) const;
 
 private:
@@ -49,7 +58,36 @@ private:
     int root_fd_;
 };
 
+// Renders a path (or any byte string) for a message: valid UTF-8 is kept, control characters, backslashes and
+// bytes that are not valid UTF-8 become \xHH, and anything past 300 bytes is cut and marked with "...".
+std::string display_path(std::string_view path);
+
+// Strict UTF-8: no overlong forms, no surrogates (so no CESU-8), nothing above U+10FFFF.
+bool is_valid_utf8(const std::string& s);
+
 // Removes a folder tree without following symlinks. Missing is fine.
+// A symlink (even one to a folder) is removed as a link; what it points to is never touched. If path itself is
+// a symlink or a file, only that is removed. Works one folder at a time through file descriptors (no shell, no
+// recursion on the C++ stack, one open folder at a time), so very deep trees are fine.
 void remove_tree(const std::string& path);
+
+// Matches an --exclude pattern against a relative, '/'-separated path (fnmatch-like, case-sensitive):
+//   *      any run of characters except '/' (it may match a leading '.');
+//   **     any run of characters including '/'; as a whole component followed by '/' ("a/**/b", "**/x") it
+//          also matches zero folders, so "a/**/b" matches "a/b" and "**/x" matches "x";
+//   ?      one character other than '/';
+//   [...]  one character (not '/') from the set; ranges "a-z", negation "[!...]" or "[^...]", a ']' right
+//          after '[' or '[!' is literal; an unterminated '[' is literal;
+//   \x     the character x literally.
+// A pattern without '/' is matched against every component of the path (so "*.log" matches "debug.log" and
+// "wp-content/debug.log"; there "**" is just "*"). A pattern with '/' (or a leading "/" or "./") is anchored at
+// the root and matched against the whole path.
+// Either way the match also succeeds for anything below a matching folder: "wp-content/cache" and "cache"
+// both match "wp-content/cache/a/b.html", so excluding a folder excludes its contents whether the caller walks
+// a tree (and stops at the folder) or filters a flat list of archive entries. A trailing '/' in the pattern
+// is ignored; a leading "/" only anchors ("/wp-config.php" matches "wp-config.php" but not
+// "sub/wp-config.php"); a leading "./" in the path is ignored. An empty pattern matches nothing. Time is
+// O(pattern x path) whatever the pattern.
+bool glob_match(std::string_view pattern, std::string_view path);
 
 }  // namespace sitelift
