@@ -355,26 +355,35 @@ double byte_weight(uchar c) {
     return table.w[c];
 }
 
-// Stack of "items left" counters for the containers being parsed; no heap use below 32 levels.
+// One open array or object while parsing serialized data.
+struct Container {
+    uint64_t left;    // items (keys + values) still to read
+    size_t start;     // offset of its first item (just after '{')
+    uint64_t count;   // its number of elements
+    bool is_array;    // a: (string keys are rewritten) rather than O: (property names are not)
+    bool dirty;       // some string key of this array changed: check the keys for collisions at '}'
+};
+
+// Stack of the containers being parsed; no heap use below 32 levels.
 class ItemStack {
 public:
     bool empty() const { return size_ == 0; }
     size_t size() const { return size_; }
-    uint64_t& top() { return at(size_ - 1); }
-    void push(uint64_t v) {
+    Container& top() { return at(size_ - 1); }
+    void push(const Container& c) {
         if (size_ >= kInline) {
             if (heap_.size() < size_ - kInline + 1) heap_.resize(size_ - kInline + 1);
         }
         ++size_;
-        top() = v;
+        top() = c;
     }
     void pop() { --size_; }
 
 private:
     static constexpr size_t kInline = 32;
-    uint64_t& at(size_t i) { return i < kInline ? inline_[i] : heap_[i - kInline]; }
-    uint64_t inline_[kInline];
-    std::vector<uint64_t> heap_;
+    Container& at(size_t i) { return i < kInline ? inline_[i] : heap_[i - kInline]; }
+    Container inline_[kInline];
+    std::vector<Container> heap_;
     size_t size_ = 0;
 };
 
@@ -518,6 +527,14 @@ struct Rewriter::Impl {
     };
     std::vector<Lane> lanes;
     size_t max_offset = 0;
+    // For each pattern P, the patterns Q that could match at a start d >= 0 bytes before P's start while
+    // overlapping P (Q's bytes from d on agree with P's), or at the same start being longer: once P
+    // matches at the first candidate, only these can still win (see next_match).
+    struct Rival {
+        uint32_t pattern;
+        uint32_t back;  // d
+    };
+    std::vector<std::vector<Rival>> rivals;
     size_t max_delta = 0;
     bool first_lane_byte[256] = {};  // b1 of some lane
     size_t min_value_len = 0;        // shorter values cannot change
@@ -528,6 +545,7 @@ struct Rewriter::Impl {
 
     void build();
     void choose_lanes();
+    void find_rivals();
     static void index_members(Lane& lane);
 
     size_t next_candidate(const uchar* p, size_t n, size_t from) const;
@@ -570,6 +588,23 @@ void Rewriter::Impl::build() {
         if (!pat.noop) min_value_len = std::min(min_value_len, pat.marker ? size_t(27) : pat.search.size());
 
     choose_lanes();
+    find_rivals();
+}
+
+void Rewriter::Impl::find_rivals() {
+    rivals.assign(patterns.size(), {});
+    for (uint32_t pi = 0; pi < patterns.size(); ++pi) {
+        const std::string& P = patterns[pi].search;
+        for (uint32_t qi = 0; qi < patterns.size(); ++qi) {
+            if (qi == pi) continue;
+            const std::string& Q = patterns[qi].search;
+            for (size_t d = 0; d < Q.size(); ++d) {
+                if (d == 0 && Q.size() <= P.size()) continue;  // same start, not longer: cannot win
+                const size_t overlap = std::min(Q.size() - d, P.size());
+                if (Q.compare(d, overlap, P, 0, overlap) == 0) rivals[pi].push_back({qi, static_cast<uint32_t>(d)});
+            }
+        }
+    }
 }
 
 // Greedy set cover: repeatedly take the byte pair (b1, b2 at distance delta) with the lowest expected
@@ -799,8 +834,11 @@ bool Rewriter::Impl::boundaries_ok(const Pattern& pat, const uchar* p, size_t n,
 // Leftmost match at or after `from`; at one position the longest search whose boundaries hold.
 //
 // Every occurrence of a search starts exactly `offset` before a candidate of its lane, so the starts to
-// try come from the candidates alone. Once some match starts at best, candidates up to best + max_offset
-// can still hold a match that starts earlier (or as early and longer); later ones cannot.
+// try come from the candidates alone. Let c be the first candidate at which some match P (start st)
+// verifies. Any other match R starting at or before st has its candidate at or after c (there is none
+// in [from, c)), inside R; so R overlaps P's span and agrees with P's bytes there: R is one of P's
+// precomputed rivals at a distance d = st - R's start. Checking those (usually none for a site move)
+// replaces scanning the following candidates.
 bool Rewriter::Impl::next_match(const uchar* p, size_t n, size_t from, bool markers, size_t& at,
                                 uint32_t& which) const {
     size_t best = npos, best_len = 0;
@@ -842,14 +880,23 @@ bool Rewriter::Impl::next_match(const uchar* p, size_t n, size_t from, bool mark
             c = next_candidate(p, n, c + 1);
             continue;
         }
-        // Only the few positions up to best + max_offset can still matter: look at them byte by byte
-        // rather than letting the scanner run on to the next candidate (and scan that gap twice).
-        const size_t end = std::min(n, best + max_offset + 1);
-        for (++c; c < end && !first_lane_byte[p[c]]; ++c) {
-        }
-        if (c >= end) break;
+        break;
     }
     if (best == npos) return false;
+    // Rivals of the match found (all relative to it, so judged against that one match).
+    const size_t st0 = best;
+    for (const Rival& r : rivals[best_pat]) {
+        if (r.back > st0 || st0 - r.back < from) continue;
+        const size_t st = st0 - r.back;
+        const Pattern& q = patterns[r.pattern];
+        const size_t len = q.search.size();
+        if (st > best || (st == best && len <= best_len) || st + len > n) continue;
+        if (std::memcmp(p + st, q.search.data(), len) != 0) continue;
+        if (q.marker ? !markers : !boundaries_ok(q, p, n, st)) continue;
+        best = st;
+        best_len = len;
+        best_pat = r.pattern;
+    }
     at = best;
     which = best_pat;
     return true;
@@ -1081,28 +1128,145 @@ inline bool read_double(const uchar* p, size_t n, size_t& i) {
     return true;
 }
 
+
+// Skips one value of ALREADY VALIDATED serialized data at p[i]; returns the offset just after it.
+inline size_t skip_valid_value(const uchar* p, size_t i) {
+    size_t depth = 0;
+    do {
+        const uchar t = p[i];
+        if (t == '}') {
+            ++i;
+            --depth;
+            continue;
+        }
+        if (t == 'N') {
+            i += 2;
+            continue;
+        }
+        i += 2;  // "x:"
+        switch (t) {
+            case 's':
+            case 'E': {
+                uint64_t len = 0;
+                while (is_digit(p[i])) len = len * 10 + (p[i++] - '0');
+                i += 2 + static_cast<size_t>(len) + 2;  // :"...";
+                break;
+            }
+            case 'a':
+                while (p[i] != '{') ++i;
+                ++i;
+                ++depth;
+                break;
+            case 'O':
+            case 'C': {
+                uint64_t len = 0;
+                while (is_digit(p[i])) len = len * 10 + (p[i++] - '0');
+                i += 2 + static_cast<size_t>(len) + 2;  // :"name":
+                uint64_t count = 0;
+                while (is_digit(p[i])) count = count * 10 + (p[i++] - '0');
+                i += 2;  // :{
+                if (t == 'O') ++depth;
+                else i += static_cast<size_t>(count) + 1;  // payload and '}'
+                break;
+            }
+            default:  // b: i: d: r: R:
+                while (p[i] != ';') ++i;
+                ++i;
+                break;
+        }
+    } while (depth > 0);
+    return i;
+}
+
+// "-?[0-9]+": PHP would turn such a string key into an integer key (the rule is kept simple and a
+// little wider than PHP's: leading zeros count too).
+inline bool looks_integer(std::string_view k) {
+    size_t i = (!k.empty() && k[0] == '-') ? 1 : 0;
+    if (i >= k.size()) return false;
+    for (; i < k.size(); ++i)
+        if (!is_digit(static_cast<uchar>(k[i]))) return false;
+    return true;
+}
+
+// The bytes of v[from, to) after the edits of ctx that lie inside that range.
+std::string edited_range(std::string_view v, size_t base, const Ctx& ctx, size_t from, size_t to) {
+    std::string r;
+    auto it = std::lower_bound(ctx.edits.begin(), ctx.edits.end(), base + from,
+                               [](const Edit& e, size_t pos) { return e.pos < pos; });
+    size_t at = from;
+    for (; it != ctx.edits.end() && it->pos < base + to; ++it) {
+        const size_t ep = it->pos - base;
+        r.append(v.data() + at, ep - at);
+        r.append(ctx.rep_data(*it), it->rep_len);
+        at = ep + it->len;
+    }
+    r.append(v.data() + at, to - at);
+    return r;
+}
+
+// An array some of whose string keys changed: would PHP see the result as a different array? That is,
+// does a changed key now equal another key of the array, or look like an integer (PHP would make it an
+// integer key)? The array's items start at c.start in v and are well-formed.
+bool array_keys_collide(std::string_view v, size_t base, const Ctx& ctx, const Container& c) {
+    const uchar* p = reinterpret_cast<const uchar*>(v.data());
+    struct Key {
+        std::string text;
+        bool changed;
+    };
+    std::vector<Key> keys;
+    size_t i = c.start;
+    for (uint64_t k = 0; k < c.count; ++k) {
+        if (p[i] == 's') {
+            i += 2;
+            uint64_t len = 0;
+            while (is_digit(p[i])) len = len * 10 + (p[i++] - '0');
+            i += 2;
+            const size_t cs = i, ce = i + static_cast<size_t>(len);
+            std::string text = edited_range(v, base, ctx, cs, ce);
+            const bool changed = text != v.substr(cs, ce - cs);
+            if (changed && looks_integer(text)) return true;
+            keys.push_back({std::move(text), changed});
+            i = ce + 2;
+        } else {  // i:N; - a changed key never looks like an integer, so it cannot equal one
+            while (p[i] != ';') ++i;
+            ++i;
+        }
+        i = skip_valid_value(p, i);
+    }
+    std::sort(keys.begin(), keys.end(), [](const Key& a, const Key& b) { return a.text < b.text; });
+    for (size_t k = 1; k < keys.size(); ++k)
+        if (keys[k].text == keys[k - 1].text && (keys[k].changed || keys[k - 1].changed)) return true;
+    return false;
+}
+
 }  // namespace
 
 // Walks v as one serialized value (iteratively; containers nest up to kMaxContainerDepth). For every
-// string in a value position (array element or property value, never a key or property name) whose
-// content changes, edits for the content and for its byte length are appended. Returns false, with
-// whatever was appended left for the caller to discard, when v is not exactly one well-formed value.
+// string in a value position (array element or property value) or an array key (never a property name)
+// whose content changes, edits for the content and for its byte length are appended. Returns false,
+// with whatever was appended left for the caller to discard, when v is not exactly one well-formed value.
+// When the changed keys of some array would collide (see array_keys_collide), nothing of this level is
+// changed: the edits it made are dropped, ctx.unsafe is set and the result is true.
 bool Rewriter::Impl::process_serialized(std::string_view v, size_t base, int depth, Ctx& ctx, bool top) const {
     const uchar* p = reinterpret_cast<const uchar*>(v.data());
     const size_t n = v.size();
+    const size_t edits_mark = ctx.edits.size();
+    const size_t arena_mark = ctx.arena.size();
+    bool collided = false;
     size_t i = 0;
     if (top)
         while (i < n && is_php_space(p[i])) ++i;
-    ItemStack stack;  // items (keys + values) left in each open container
+    ItemStack stack;  // open containers
     while (true) {
-        if (!stack.empty() && stack.top() == 0) {
+        if (!stack.empty() && stack.top().left == 0) {
             if (!expect(p, n, i, '}')) return false;
+            if (stack.top().dirty && !collided && array_keys_collide(v, base, ctx, stack.top())) collided = true;
             stack.pop();
             if (stack.empty()) break;
             continue;
         }
-        const bool key = !stack.empty() && (stack.top() % 2 == 0);
-        if (!stack.empty()) --stack.top();
+        const bool key = !stack.empty() && (stack.top().left % 2 == 0);
+        if (!stack.empty()) --stack.top().left;
         if (i + 1 >= n) return false;
         const uchar t = p[i];
         if (key && t != 'i' && t != 's') return false;
@@ -1138,14 +1302,16 @@ bool Rewriter::Impl::process_serialized(std::string_view v, size_t base, int dep
                     i += static_cast<size_t>(len);
                     if (p[i] != '"' || p[i + 1] != ';') return false;
                     i += 2;
-                    if (t == 'E' || key) break;
-                    // A string value: rewrite its content; fix its length if that changed.
+                    if (t == 'E' || collided) break;
+                    if (key && !stack.top().is_array) break;  // a property name
+                    // A string value or array key: rewrite its content; fix its length if that changed.
                     const std::string_view content = v.substr(cs, static_cast<size_t>(len));
                     const size_t hit = first_raw(p + cs, content.size());
                     if (hit == npos) break;
                     const size_t first = ctx.edits.size();
                     process_text(content, base + cs, depth + 1, ctx, /*top=*/false, hit);
                     if (ctx.edits.size() == first) break;
+                    if (key) stack.top().dirty = true;
                     const long long delta = edits_delta(ctx, first);
                     if (delta != 0) {
                         // The length edit goes before the content's edits (edits stay in text order).
@@ -1163,7 +1329,7 @@ bool Rewriter::Impl::process_serialized(std::string_view v, size_t base, int dep
                     if (!read_uint(p, n, i, count) || !expect(p, n, i, ':') || !expect(p, n, i, '{')) return false;
                     if (count > n) return false;  // every element takes bytes
                     if (stack.size() >= kMaxContainerDepth) return false;
-                    stack.push(count * 2);
+                    stack.push(Container{count * 2, i, count, true, false});
                     break;
                 }
                 case 'O':
@@ -1178,7 +1344,7 @@ bool Rewriter::Impl::process_serialized(std::string_view v, size_t base, int dep
                     if (t == 'O') {
                         if (count > n) return false;
                         if (stack.size() >= kMaxContainerDepth) return false;
-                        stack.push(count * 2);
+                        stack.push(Container{count * 2, i, count, false, false});
                         break;
                     }
                     // C: custom-serialized payload of `count` bytes, left alone. A search inside it
@@ -1198,7 +1364,13 @@ bool Rewriter::Impl::process_serialized(std::string_view v, size_t base, int dep
     }
     if (top)
         while (i < n && is_php_space(p[i])) ++i;
-    return i == n;
+    if (i != n) return false;
+    if (collided) {
+        ctx.edits.resize(edits_mark);
+        ctx.arena.resize(arena_mark);
+        ctx.unsafe = true;
+    }
+    return true;
 }
 
 void Rewriter::Impl::process_text(std::string_view v, size_t base, int depth, Ctx& ctx, bool top, size_t first_hit) const {

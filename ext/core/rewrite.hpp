@@ -31,14 +31,25 @@
 // SERIALIZED DATA
 //   Parsed without unserialize(), iteratively: N; b: i: d: s: a: O: C: E: r: R: (PHP's grammar; the top
 //   level may have surrounding whitespace, as WordPress trims it). Replacement happens inside string
-//   VALUES only (array elements, object property values) - never in array keys or property names
-//   (including private/protected names with NUL bytes), class names or enum names. A string value whose
-//   content is itself well-formed serialized data is treated the same way, recursively (64 levels deep;
-//   deeper text is plain). Arrays/objects may nest 4096 deep per level (PHP's unserialize_max_depth);
+//   VALUES (array elements, object property values) and string KEYS of arrays (s:N: keys inside a:,
+//   e.g. an option keyed by the site URL), each with its length fixed - never in object property names
+//   (O: members' names, including private/protected names with NUL bytes), class names, enum names or
+//   integer keys. A string value or array key whose content is itself well-formed serialized data is
+//   treated the same way, recursively (64 levels deep; deeper text is plain). Arrays/objects may nest 4096 deep per level (PHP's unserialize_max_depth);
 //   deeper data is not well-formed. C: custom-serialized payloads are left alone; a search inside one
 //   counts the value as skipped (values_skipped_unsafe). Every token that is not a changed string is
 //   copied verbatim (floats are never re-formatted). The result equals PHP's serialize(f(unserialize($v)))
-//   where f replaces in every string value as above, for every value PHP round-trips.
+//   where f replaces in every string value and string array key as above, for every value PHP
+//   round-trips.
+//
+// ARRAY KEY COLLISIONS
+//   Rewriting keys can make two keys of one array equal ("https://old.example" and "http://old.example"
+//   both becoming the destination URL, or a rewritten key equal to a key already there), or turn a key
+//   into what PHP reads as an integer key ("-?[0-9]+", leading zeros included). PHP's array would then
+//   silently lose an entry or change the key's type, so the data's meaning would change. Such a value is
+//   not rewritten: the serialized text that holds the array (the whole value; or, when the array is
+//   inside a serialized string nested in the value, that string, while the rest around it is still
+//   rewritten) is left byte-for-byte as it was and the value is counted in values_skipped_unsafe.
 //
 // UNSAFE TEXT
 //   Text that is not well-formed serialized data (top level, or a string value) is plain text, except

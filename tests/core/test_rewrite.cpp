@@ -171,7 +171,8 @@ TEST(RewriteNoChange, NoAllocationWhenNothingChanges) {
         "https://old.example:8080/",
         "/var/www/old2/file.php",
         "a:2:{i:0;s:5:\"hello\";i:1;a:1:{s:3:\"key\";d:0.1;}}",
-        "a:1:{s:19:\"https://old.example\";i:1;}",  // the only match is an array key
+        "a:1:{s:22:\"https://old.example.au\";i:1;}",  // a near-miss array key
+        "O:8:\"stdClass\":1:{s:19:\"https://old.example\";i:1;}",  // the only match is a property name
         "a:1:{i:0;s:22:\"https://old.example.au\";}",
         std::string(5000, 'x') + "https://old.examplex",
     };
@@ -434,10 +435,94 @@ TEST(RewriteSerialized, MultibyteLengthsAreBytes) {
     EXPECT_NE(in.find("s:34:"), std::string::npos);
 }
 
-TEST(RewriteSerialized, ValuesRewrittenKeysAndPropertyNamesNot) {
+TEST(RewriteSerialized, ArrayKeysAndValuesRewritten) {
     const std::string in = "a:2:{" + S(kOld) + S(kOld + "/a") + "i:7;a:1:{" + S("u") + S(kOld) + "}}";
-    const std::string want = "a:2:{" + S(kOld) + S(kNew + "/a") + "i:7;a:1:{" + S("u") + S(kNew) + "}}";
+    const std::string want = "a:2:{" + S(kNew) + S(kNew + "/a") + "i:7;a:1:{" + S("u") + S(kNew) + "}}";
     EXPECT_EQ(rw(simple(), in), want);
+}
+
+TEST(RewriteSerialized, UrlKeyAsWordPressStoresIt) {
+    // The shape real sites have: an option keyed by the site URL, the key's length fixed.
+    const Rewriter r(Pairs{{"http://127.0.0.1:8081", "https://dest.example.test"}});
+    EXPECT_EQ(rw(r, "a:1:{s:21:\"http://127.0.0.1:8081\";s:5:\"value\";}"),
+              "a:1:{s:25:\"https://dest.example.test\";s:5:\"value\";}");
+    // A key holding a longer URL, in a nested array, next to an integer key; a key that is itself
+    // serialized data is followed like a value.
+    const std::string in = "a:2:{i:0;a:2:{" + S("http://127.0.0.1:8081/wp-json/x") + "b:1;" + S("k") + S("v") + "}" +
+                           S(S("http://127.0.0.1:8081")) + "N;}";
+    const std::string want = "a:2:{i:0;a:2:{" + S("https://dest.example.test/wp-json/x") + "b:1;" + S("k") + S("v") + "}" +
+                             S(S("https://dest.example.test")) + "N;}";
+    EXPECT_EQ(rw(r, in), want);
+}
+
+TEST(RewriteSerialized, NearMissKeysUntouched) {
+    const Rewriter r = Rewriter::for_site_move(move_https());
+    for (const std::string& k : std::vector<std::string>{kOld + ".au", kOld + ":8080", "notold.example", kOld + "-cdn.net/x", "/var/www/old2"}) {
+        const std::string in = "a:2:{" + S(k) + "i:1;" + S("x") + S(kOld) + "}";
+        EXPECT_EQ(rw(r, in), "a:2:{" + S(k) + "i:1;" + S("x") + S(kNew) + "}") << k;
+    }
+}
+
+TEST(RewriteSerialized, PropertyNamesClassAndEnumNamesNotRewritten) {
+    // Property names (public, and NUL-mangled private/protected) are identifiers: left alone; their
+    // values, and the keys of arrays inside objects, are rewritten.
+    const std::string priv = std::string("\0Widget\0", 8) + kOld;
+    const std::string prot = std::string("\0*\0", 3) + kOld;
+    const std::string in = "O:6:\"Widget\":4:{" + S(kOld) + S(kOld) + S(priv) + "i:1;" + S(prot) + "i:2;" + S("list") +
+                           "a:1:{" + S(kOld) + "E:11:\"Suit:Hearts\";}}";
+    const std::string want = "O:6:\"Widget\":4:{" + S(kOld) + S(kNew) + S(priv) + "i:1;" + S(prot) + "i:2;" + S("list") +
+                             "a:1:{" + S(kNew) + "E:11:\"Suit:Hearts\";}}";
+    EXPECT_EQ(rw(simple(), in), want);
+    const Pairs host = {{"Widget", "Gadget"}, {"Suit", "Card"}};
+    const std::string obj = "O:6:\"Widget\":1:{" + S("a") + "E:11:\"Suit:Hearts\";}";
+    EXPECT_EQ(rw(host, obj), obj);
+}
+
+TEST(RewriteSerialized, KeysThatCollideAfterRewritingLeaveTheValueUntouched) {
+    // PHP's array would keep one of the two entries: the value is left alone and counted as unsafe.
+    const Rewriter r = Rewriter::for_site_move(move_https());
+    const std::vector<std::string> colliding = {
+        "a:2:{" + S(kOld) + "i:1;" + S(kNew) + "i:2;}",                               // rewritten key == existing key
+        "a:2:{" + S(kNew) + "i:1;" + S(kOld) + "i:2;}",                               // (either order)
+        "a:3:{" + S("https://old.example/x") + "i:1;" + S("x") + S(kOld) + S("http://old.example/x") + "i:2;}",  // two rewritten keys
+        "a:2:{i:0;" + S(kOld) + "i:1;a:2:{" + S(kOld + "/a") + "i:1;" + S("http://old.example/a") + "i:2;}}",  // nested
+    };
+    for (const std::string& v : colliding) {
+        RewriteReport rep;
+        EXPECT_EQ(rw(r, v, &rep), v) << v;
+        EXPECT_EQ(rep.values_skipped_unsafe, 1u) << v;
+        EXPECT_EQ(rep.values_changed, 0u) << v;
+    }
+    // Only the serialized level that holds the colliding array is left alone: around it, rewritten.
+    const std::string inner = "a:2:{" + S(kOld) + "i:1;" + S(kNew) + "i:2;}";
+    RewriteReport rep;
+    EXPECT_EQ(rw(r, "a:2:{i:0;" + S(inner) + "i:1;" + S(kOld) + "}", &rep), "a:2:{i:0;" + S(inner) + "i:1;" + S(kNew) + "}");
+    EXPECT_EQ(rep.values_skipped_unsafe, 1u);
+    EXPECT_EQ(rep.values_changed, 1u);
+    // Keys that stay distinct are fine, also when equal to keys of another array, or to property names.
+    const std::string ok = "a:2:{" + S(kOld) + "a:1:{" + S(kNew) + "i:1;}" + S(kOld + "/b") + "O:8:\"stdClass\":1:{" + S(kNew) + "i:1;}}";
+    const std::string ok_want = "a:2:{" + S(kNew) + "a:1:{" + S(kNew) + "i:1;}" + S(kNew + "/b") + "O:8:\"stdClass\":1:{" + S(kNew) + "i:1;}}";
+    EXPECT_EQ(rw(r, ok), ok_want);
+}
+
+TEST(RewriteSerialized, KeyThatBecomesAnIntegerIsUnsafe) {
+    // PHP would turn the string key "42" into the integer key 42: left alone, counted.
+    const Pairs pairs = {{"old.example", "42"}};
+    const std::string in = "a:2:{" + S("old.example") + "i:1;i:5;" + S("old.example") + "}";
+    RewriteReport rep;
+    EXPECT_EQ(rw(pairs, in, &rep), in);
+    EXPECT_EQ(rep.values_skipped_unsafe, 1u);
+    // As a value it is only text.
+    EXPECT_EQ(rw(pairs, "a:1:{i:5;" + S("old.example") + "}"), "a:1:{i:5;" + S("42") + "}");
+}
+
+TEST(RewriteSerialized, UnsafeKeyLeftAloneRestRewritten) {
+    // A key that holds a length-prefixed string it is not: the key is untouched, the rest rewritten.
+    const std::string bad_key = "s:3:\"" + kOld + "\";";
+    const std::string in = "a:2:{" + S(bad_key) + "i:1;" + S(kOld) + S(kOld) + "}";
+    RewriteReport rep;
+    EXPECT_EQ(rw(simple(), in, &rep), "a:2:{" + S(bad_key) + "i:1;" + S(kNew) + S(kNew) + "}");
+    EXPECT_EQ(rep.values_skipped_unsafe, 1u);
 }
 
 TEST(RewriteSerialized, ObjectsWithPrivateAndProtectedProperties) {

@@ -10,10 +10,14 @@
 // next to boundary near-misses, WPBakery base64 blocks, and serialized data inside strings (to 3 levels).
 //
 // Each value is serialized and given to SiteLift\rewrite($s, $pairs). The reference does what a careful
-// PHP search-replace would: unserialize, replace inside every string VALUE (never array keys or property
-// names) recursively, applying the same treatment to strings that are themselves serialized data (when
-// PHP round-trips them), serialize. Results must be byte-for-byte equal. Cases where PHP itself does not
-// round-trip serialize(unserialize($s)) === $s are skipped and counted.
+// PHP search-replace would: unserialize, replace inside every string VALUE and every string ARRAY KEY
+// (rebuilding each array with its new keys; never object property names, class or enum names)
+// recursively, applying the same treatment to strings that are themselves serialized data (when PHP
+// round-trips them), serialize. When the new keys of an array collide (PHP's array would keep fewer
+// entries) or a new key is an integer string (PHP would make it an integer key), the serialized text that
+// holds the array is left as it was (ext/core/rewrite.hpp, ARRAY KEY COLLISIONS). Results must be
+// byte-for-byte equal. Cases where PHP itself does not round-trip serialize(unserialize($s)) === $s are
+// skipped and counted. The generator keys arrays by URLs, near-misses and replacement results often.
 //
 // The reference's replacement inside a plain string is an independent PHP implementation of the rule
 // documented in ext/core/rewrite.hpp (boundaries, leftmost-longest, unsafe length-prefixed text,
@@ -388,16 +392,69 @@ function sl_php_serialized(string $s, &$value): bool
     return true;
 }
 
+/** Thrown when the rewritten keys of an array collide or become integers: its serialized text stays as it was. */
+final class SlKeyCollision extends Exception
+{
+}
+
+$SL_STATS = ['keys_changed' => 0, 'key_collisions' => 0];
+
 /** A string value: serialized data is walked (to SL_MAX_TEXT_NESTING levels), anything else is plain. */
 function sl_ref_text(string $s, array $pats, int $depth): string
 {
+    global $SL_STATS;
     if ($depth < SL_MAX_TEXT_NESTING && sl_php_serialized($s, $v)) {
         $seen = new SplObjectStorage();
         $refs = [];
-        sl_walk($v, $pats, $depth, $seen, $refs);
+        try {
+            sl_walk($v, $pats, $depth, $seen, $refs);
+        } catch (SlKeyCollision $e) {
+            $SL_STATS['key_collisions']++;
+            return $s;
+        }
         return serialize($v);
     }
     return sl_ref_plain($s, $pats)[0];
+}
+
+/** Rebuilds the array $v with every string key rewritten (elements that are PHP references stay references). */
+function sl_rekey(array &$v, array $pats, int $depth): void
+{
+    global $SL_STATS;
+    $new_keys = [];
+    $any = false;
+    foreach (array_keys($v) as $k) {
+        if (is_string($k)) {
+            $nk = sl_ref_text($k, $pats, $depth + 1);
+            if ($nk !== $k) {
+                $any = true;
+                if (preg_match('/^-?[0-9]+$/D', $nk)) {
+                    throw new SlKeyCollision();  // PHP would make it an integer key
+                }
+            }
+            $new_keys[] = $nk;
+        } else {
+            $new_keys[] = $k;
+        }
+    }
+    if (!$any) {
+        return;
+    }
+    $SL_STATS['keys_changed']++;
+    $new = [];
+    $i = 0;
+    foreach (array_keys($v) as $k) {
+        if (ReflectionReference::fromArrayElement($v, $k) !== null) {
+            $new[$new_keys[$i]] = &$v[$k];
+        } else {
+            $new[$new_keys[$i]] = $v[$k];
+        }
+        $i++;
+    }
+    if (count($new) !== count($v)) {
+        throw new SlKeyCollision();  // two keys became one
+    }
+    $v = $new;
 }
 
 function sl_walk(&$v, array $pats, int $depth, SplObjectStorage $seen, array &$refs): void
@@ -415,6 +472,7 @@ function sl_walk(&$v, array $pats, int $depth, SplObjectStorage $seen, array &$r
             }
             sl_walk($v[$k], $pats, $depth, $seen, $refs);
         }
+        sl_rekey($v, $pats, $depth);
     } elseif (is_object($v) && !($v instanceof UnitEnum)) {
         if ($seen->contains($v)) {  // r: — the same object again
             return;
@@ -547,7 +605,26 @@ function gen_string(int $depth): string
 
 function gen_key(int $depth)
 {
-    return rnd(2) ? rnd(1000) - 10 : (rnd(3) === 0 ? gen_urlish() : pick(['url', 'home', 'siteurl', 'link', '', 'a b', "k\u{E9}y"]));
+    switch (rnd(10)) {
+        case 0:
+        case 1:
+        case 2:
+            return rnd(1000) - 10;
+        case 3:
+        case 4:
+            return gen_urlish();  // URLs, paths and their near-misses, in every form
+        case 5:
+        case 6:  // exactly a search, a near-miss, or what a search becomes (collisions)
+            return pick(['https://old.example', 'http://old.example', '//old.example', 'old.example',
+                'https://old.example/wp', 'https:\\/\\/old.example', 'https%3A%2F%2Fold.example', '/var/www/old',
+                '/sites/7/', 'wp-content/uploads', 'https://old.example.au', 'https://old.example:8080',
+                'notold.example', '/var/www/old2', 'https://new-site.test', 'https://new-site.test/core', 'nouveau.test',
+                'media/files', "https://\u{FC}.test", 'o.t', '/srv/sites/new', '/w', '8', '-7']);
+        case 7:
+            return gen_plain(3);
+        default:
+            return pick(['url', 'home', 'siteurl', 'link', '', 'a b', "k\u{E9}y"]);
+    }
 }
 
 function gen_value(int $depth)
@@ -568,7 +645,7 @@ function gen_value(int $depth)
         case 7:
         case 8:
             $a = [];
-            for ($i = rnd(6); $i > 0; $i--) {
+            for ($i = rnd(7); $i > 0; $i--) {
                 $a[gen_key($depth)] = gen_value($depth + 1);
             }
             if (count($a) >= 2 && rnd(4) === 0) {  // a PHP reference between two elements (R:)
@@ -652,6 +729,12 @@ $PAIR_SETS = [
         'old.example' => 'o.t',
         '/var/www/old' => '/w',
     ],
+    'to-integer' => [  // keys that become integer strings
+        'https://old.example' => '8',
+        'old.example' => '-7',
+        '/var/www/old/wp-content/uploads' => '0',
+        '/var/www/old' => '/w',
+    ],
 ];
 
 mt_srand($SEED);
@@ -723,6 +806,7 @@ for ($case = 0; $case < $CASES; $case++) {
 ksort($kinds);
 $mix = implode(', ', array_map(fn($k, $n) => "$k $n (" . ($changed[$k] ?? 0) . " changed)", array_keys($kinds), $kinds));
 $why = $skip_reasons ? ': ' . implode(', ', array_map(fn($k, $n) => "$k $n", array_keys($skip_reasons), $skip_reasons)) : '';
-echo "rewrite differential, seed $SEED: $mix\n";
+echo "rewrite differential, seed $SEED: $mix; reference: arrays with rewritten keys {$SL_STATS['keys_changed']}, "
+    . "key collisions {$SL_STATS['key_collisions']}\n";
 echo "$passed passed, $failed failed ($skipped skipped$why)\n";
 exit($failed === 0 ? 0 : 1);

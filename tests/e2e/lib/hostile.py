@@ -170,7 +170,8 @@ def case(name, members, out):
     elif name == "tampered-sql":
         i = first_file(members, "database/")
         m, data = members[i]
-        members[i] = (m, data.replace(b"INSERT INTO", b"INSERT  INTO", 1) if b"INSERT INTO" in data else data + b"\n")
+        # Same length, still valid SQL: only the hash can tell.
+        members[i] = (m, data.replace(b"INSERT INTO", b"insert into", 1) if b"INSERT INTO" in data else data[:-1] + b" ")
         write(members, out)
     elif name == "sql-other-table":
         table = None
