@@ -13,6 +13,7 @@
 // truncated.
 #include "archive.hpp"
 
+#include "c_locale.hpp"
 #include "error.hpp"
 #include "path_safety.hpp"
 
@@ -33,26 +34,6 @@ namespace {
 
 constexpr size_t kInputChunkBytes = 64 * 1024;  // small reads keep the ratio window below precise
 
-locale_t c_locale() {
-    static locale_t loc = newlocale(LC_ALL_MASK, "C", static_cast<locale_t>(nullptr));
-    return loc;
-}
-
-class CLocaleScope {
-public:
-    CLocaleScope() {
-        locale_t c = c_locale();
-        if (c != static_cast<locale_t>(nullptr)) previous_ = uselocale(c);
-    }
-    ~CLocaleScope() {
-        if (previous_ != static_cast<locale_t>(nullptr)) uselocale(previous_);
-    }
-    CLocaleScope(const CLocaleScope&) = delete;
-    CLocaleScope& operator=(const CLocaleScope&) = delete;
-
-private:
-    locale_t previous_ = static_cast<locale_t>(nullptr);
-};
 
 std::string quoted(std::string_view s) { return "'" + display_path(s) + "'"; }
 

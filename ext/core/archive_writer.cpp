@@ -25,6 +25,7 @@
 // only difference is that an "mtime=<sec>.<nsec>" attribute is written when nsec != 0.
 #include "archive.hpp"
 
+#include "c_locale.hpp"
 #include "error.hpp"
 #include "path_safety.hpp"
 
@@ -72,27 +73,6 @@ constexpr size_t kSpareChunks = 4;                  // recycled chunk buffers ke
 constexpr size_t kWakeBytes = 256 * 1024;           // queued amount that wakes an idle worker
 constexpr int kOutputBlockBytes = 128 * 1024;       // libarchive hands us output in blocks of this size
 
-locale_t c_locale() {
-    static locale_t loc = newlocale(LC_ALL_MASK, "C", static_cast<locale_t>(nullptr));
-    return loc;
-}
-
-// Runs the current thread under the "C" locale for its lifetime (see the note at the top).
-class CLocaleScope {
-public:
-    CLocaleScope() {
-        locale_t c = c_locale();
-        if (c != static_cast<locale_t>(nullptr)) previous_ = uselocale(c);
-    }
-    ~CLocaleScope() {
-        if (previous_ != static_cast<locale_t>(nullptr)) uselocale(previous_);
-    }
-    CLocaleScope(const CLocaleScope&) = delete;
-    CLocaleScope& operator=(const CLocaleScope&) = delete;
-
-private:
-    locale_t previous_ = static_cast<locale_t>(nullptr);
-};
 
 std::string quoted(std::string_view s) { return "'" + display_path(s) + "'"; }
 

@@ -40,15 +40,6 @@ private:
     int fd_;
 };
 
-std::string real_root(const std::string& root) {
-    char buf[PATH_MAX];
-    if (!::realpath(root.c_str(), buf)) throw_errno(ErrorKind::usage, "site root '" + root + "' is not usable", errno);
-    struct stat st;
-    if (::stat(buf, &st) != 0 || !S_ISDIR(st.st_mode))
-        throw Error(ErrorKind::usage, "site root '" + root + "' is not a folder");
-    return buf;
-}
-
 class Exporter {
 public:
     explicit Exporter(const ExportOptions& o) : opt_(o) {}
@@ -58,7 +49,7 @@ public:
         if (opt_.output.empty() == !opt_.sink)
             throw Error(ErrorKind::usage, "export needs exactly one of an output file or a sink");
         if (opt_.table_prefix.empty()) throw Error(ErrorKind::usage, "the table prefix must not be empty");
-        root_ = real_root(opt_.root);
+        root_ = real_site_root(opt_.root);
         mtime_ = static_cast<int64_t>(std::time(nullptr));
 
         Connection conn(opt_.db);

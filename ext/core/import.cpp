@@ -48,15 +48,6 @@ struct WorkPaths {
     std::string root, work, stage, stage_files, stage_sql, backup, discard, state, lock;
 };
 
-std::string real_root(const std::string& root) {
-    char buf[PATH_MAX];
-    if (!::realpath(root.c_str(), buf)) throw_errno(ErrorKind::usage, "site root '" + root + "' is not usable", errno);
-    struct stat st;
-    if (::stat(buf, &st) != 0 || !S_ISDIR(st.st_mode))
-        throw Error(ErrorKind::usage, "site root '" + root + "' is not a folder");
-    return buf;
-}
-
 bool exists_nofollow(const std::string& p) {
     struct stat st;
     return ::lstat(p.c_str(), &st) == 0;
@@ -275,7 +266,7 @@ public:
         if (opt_.input.empty() == !opt_.source)
             throw Error(ErrorKind::usage, "import needs exactly one of an input file or a source");
         if (opt_.target.table_prefix.empty()) throw Error(ErrorKind::usage, "the table prefix must not be empty");
-        root_ = real_root(opt_.target.root);
+        root_ = real_site_root(opt_.target.root);
         WorkPaths w(root_);
         WorkLock lock(w);
         Connection conn(opt_.target.db);
@@ -873,7 +864,7 @@ private:
 ImportResult import_site(const ImportOptions& options) { return Importer(options).run(); }
 
 void rollback_site(const SiteTarget& target) {
-    WorkPaths w(real_root(target.root));
+    WorkPaths w(real_site_root(target.root));
     WorkLock lock(w);
     Connection conn(target.db);
     recover(conn, w);
@@ -908,7 +899,7 @@ void rollback_site(const SiteTarget& target) {
 }
 
 void cleanup_site(const SiteTarget& target) {
-    WorkPaths w(real_root(target.root));
+    WorkPaths w(real_site_root(target.root));
     WorkLock lock(w);
     Connection conn(target.db);
     recover(conn, w);
@@ -919,7 +910,7 @@ void cleanup_site(const SiteTarget& target) {
 }
 
 json site_state(const std::string& root) {
-    WorkPaths w(real_root(root));
+    WorkPaths w(real_site_root(root));
     return read_state(w);
 }
 

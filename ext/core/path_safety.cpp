@@ -1,5 +1,8 @@
 #include "path_safety.hpp"
 
+#include <climits>
+#include <cstdlib>
+
 #include "error.hpp"
 
 #include <dirent.h>
@@ -720,6 +723,15 @@ bool is_valid_utf8(const std::string& s) {
         i += len;
     }
     return true;
+}
+
+std::string real_site_root(const std::string& root) {
+    char buf[PATH_MAX];
+    if (!::realpath(root.c_str(), buf)) throw_errno(ErrorKind::usage, "site root '" + root + "' is not usable", errno);
+    struct stat st;
+    if (::stat(buf, &st) != 0 || !S_ISDIR(st.st_mode))
+        throw Error(ErrorKind::usage, "site root '" + root + "' is not a folder");
+    return buf;
 }
 
 }  // namespace sitelift

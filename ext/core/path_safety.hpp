@@ -62,6 +62,9 @@ private:
 // bytes that are not valid UTF-8 become \xHH, and anything past 300 bytes is cut and marked with "...".
 std::string display_path(std::string_view path);
 
+// The canonical absolute path of a site root (symlinks resolved); Error(usage) unless it is a folder.
+std::string real_site_root(const std::string& root);
+
 // Strict UTF-8: no overlong forms, no surrogates (so no CESU-8), nothing above U+10FFFF.
 bool is_valid_utf8(const std::string& s);
 
