@@ -189,6 +189,7 @@ private:
 
         // Pass 1: buffer, or only count once the buffer would grow too big.
         std::string buffer;
+        buffer.reserve(kTableBufferBytes);  // no doubling past the budget; untouched pages cost no memory
         bool buffered = true;
         TableDumpResult first = dump_table(
             conn, table,

@@ -21,7 +21,7 @@
 namespace sitelift {
 
 namespace {
-constexpr size_t kQueueLimit = 32u << 20;  // bytes of SQL waiting in the queue
+constexpr size_t kQueueLimit = 16u << 20;  // bytes of SQL waiting in the queue
 constexpr size_t kCommitBytes = 8u << 20;  // bytes of SQL per transaction
 
 void set_up_session(Connection& c) {
