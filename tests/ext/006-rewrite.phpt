@@ -1,0 +1,56 @@
+--TEST--
+SiteLift\rewrite(): serialized lengths, nesting, keys, boundaries, escaped forms, unsafe values left alone
+--EXTENSIONS--
+sitelift
+--FILE--
+<?php
+$old = 'https://old.example';
+$new = 'https://new.example.org';
+$pairs = [$old => $new, 'https:\/\/old.example' => 'https:\/\/new.example.org'];
+$show = function (string $label, string $in) use ($pairs) {
+    $out = SiteLift\rewrite($in, $pairs);
+    // A changed serialized value must still unserialize; an unchanged one is whatever it was.
+    $ok = $out === $in || @unserialize($out) !== false || !preg_match('/^[aOs]:\d/', $out);
+    echo str_pad($label, 22), str_replace("\0", '\0', $out), $ok ? '' : '   <-- broken', "\n";
+};
+$show('plain', "see $old/page and $old.");
+$show('boundary .au', "$old.au/x");
+$show('boundary -cdn', "$old-cdn.net/x");
+$show('boundary port', "$old:8080/x");
+$show('boundary prefix', 'https://notold.example/x');
+$show('serialized', serialize(['url' => "$old/a", 'n' => 5]));
+$show('emoji length', serialize("🚀 $old/🚀"));
+$show('nested', serialize(['inner' => serialize(['deeper' => serialize("$old/x")])]));
+$show('array key', serialize(["$old/" => 'home']));
+$show('json escaped', json_encode(['u' => "$old/x"]));
+class Keep { private $p = 'https://old.example/p'; protected $q = 'x'; }
+$show('private property', serialize(new Keep));
+$show('corrupt', 'a:1:{s:3:"url";s:99:"' . $old . '/x";}');
+var_dump(SiteLift\rewrite('nothing to see', $pairs) === 'nothing to see');
+try {
+    SiteLift\rewrite('x', ['' => 'y']);
+} catch (ValueError $e) {
+    echo $e->getMessage(), "\n";
+}
+try {
+    SiteLift\rewrite('x', ['a' => 1]);
+} catch (TypeError $e) {
+    echo $e->getMessage(), "\n";
+}
+?>
+--EXPECT--
+plain                 see https://new.example.org/page and https://new.example.org.
+boundary .au          https://old.example.au/x
+boundary -cdn         https://old.example-cdn.net/x
+boundary port         https://old.example:8080/x
+boundary prefix       https://notold.example/x
+serialized            a:2:{s:3:"url";s:25:"https://new.example.org/a";s:1:"n";i:5;}
+emoji length          s:33:"🚀 https://new.example.org/🚀";
+nested                a:1:{s:5:"inner";s:60:"a:1:{s:6:"deeper";s:33:"s:25:"https://new.example.org/x";";}";}
+array key             a:1:{s:24:"https://new.example.org/";s:4:"home";}
+json escaped          {"u":"https:\/\/new.example.org\/x"}
+private property      O:4:"Keep":2:{s:7:"\0Keep\0p";s:25:"https://new.example.org/p";s:4:"\0*\0q";s:1:"x";}
+corrupt               a:1:{s:3:"url";s:99:"https://old.example/x";}
+bool(true)
+SiteLift\rewrite(): Argument #2 ($pairs) must not contain an empty search string
+SiteLift\rewrite(): Argument #2 ($pairs) must contain only string replacements
