@@ -32,28 +32,15 @@
 #include <tuple>
 #include <vector>
 
+#include "test_support.hpp"
+
 using namespace sitelift;
 
 namespace {
 
 // ---- helpers --------------------------------------------------------------------------------------------------
 
-struct TempDir {
-    std::string path;
-    TempDir() {
-        const char* base = std::getenv("TMPDIR");
-        std::string tmpl = std::string(base && *base ? base : "/tmp") + "/sl-archive-test-XXXXXX";
-        std::vector<char> buf(tmpl.begin(), tmpl.end());
-        buf.push_back('\0');
-        if (mkdtemp(buf.data()) == nullptr) throw std::runtime_error("mkdtemp failed");
-        path = buf.data();
-    }
-    ~TempDir() {
-        std::error_code ec;
-        std::filesystem::remove_all(path, ec);
-    }
-    std::string operator/(const std::string& name) const { return path + "/" + name; }
-};
+using sitelift::test_support::TempDir;
 
 std::string sh_quote(const std::string& s) {
     std::string out = "'";
