@@ -72,7 +72,7 @@ public:
                 so.skip_ino = st.st_ino;
             }
         }
-        if (opt_.progress) total_ = estimate_total(conn, site, so);
+        if (opt_.progress) total_ = estimate_total(conn, so);
 
         std::string site_json = site_to_json(site).dump(2) + "\n";
         writer->add_file("site.json", site_json, 0644, mtime_);
@@ -136,7 +136,7 @@ private:
         return s;
     }
 
-    uint64_t estimate_total(Connection& conn, const SiteInfo&, const ScanOptions& so) {
+    uint64_t estimate_total(Connection& conn, const ScanOptions& so) {
         uint64_t total = 0;
         for (auto& row : conn.query("SELECT TABLE_NAME, DATA_LENGTH FROM information_schema.TABLES "
                                     "WHERE TABLE_SCHEMA = DATABASE() AND TABLE_TYPE = 'BASE TABLE'")) {

@@ -384,9 +384,9 @@ private:
         if (!r.next(e)) throw Error(ErrorKind::archive, "the archive is empty");
         if (e.path != "site.json" || e.type != EntryType::file)
             throw Error(ErrorKind::archive, "not a SiteLift archive: it does not start with site.json");
-        site_json_ = read_small(r, e, kMaxSiteJson);
+        const std::string site_json = read_small(r, e, kMaxSiteJson);
         try {
-            site_ = site_from_json(json::parse(site_json_));
+            site_ = site_from_json(json::parse(site_json));
         } catch (const json::parse_error&) {
             throw Error(ErrorKind::archive, "site.json is not valid JSON");
         }
@@ -427,7 +427,7 @@ private:
             if (e.type == EntryType::other)
                 throw Error(ErrorKind::security, "'" + e.path + "' is a device, FIFO or socket; refused");
             if (e.path.rfind("database/", 0) == 0) {
-                stage_sql_entry(r, e, loader, rewriter.get(), loaded, buf, w);
+                stage_sql_entry(r, e, loader, rewriter.get(), loaded, buf);
             } else if (e.path.rfind("files/", 0) == 0) {
                 stage_file_entry(r, e, tree, buf);
             } else {
@@ -468,7 +468,7 @@ private:
     }
 
     void stage_sql_entry(ArchiveReader& r, const EntryInfo& e, ParallelLoader& loader, const Rewriter* rewriter,
-                         std::set<std::string>& loaded, std::vector<char>& buf, const WorkPaths& w) {
+                         std::set<std::string>& loaded, std::vector<char>& buf) {
         if (e.type != EntryType::file) {
             if (e.type == EntryType::directory && (e.path == "database" || e.path == "database/views" ||
                                                    e.path == "database/triggers")) {
@@ -526,8 +526,6 @@ private:
         tr.values_changed = parser.values_changed();
         result_.values_changed += parser.values_changed();
         if (transform) rewrite_skipped_ += transform->report.values_skipped_unsafe;
-        staged_tables_.push_back(table);
-        (void)w;
     }
 
     void stage_file_entry(ArchiveReader& r, const EntryInfo& e, SafeTree& tree, std::vector<char>& buf) {
@@ -849,11 +847,10 @@ private:
     };
 
     const ImportOptions& opt_;
-    std::string root_, dest_url_, site_json_;
+    std::string root_, dest_url_;
     uint64_t input_size_ = 0;
     SiteInfo site_;
     std::map<std::string, std::string> table_map_;  // source table -> destination table
-    std::vector<std::string> staged_tables_;
     std::unique_ptr<std::FILE, FileCloser> spool_, manifest_file_;
     uint64_t rewrite_skipped_ = 0;
     ImportResult result_;

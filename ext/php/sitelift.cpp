@@ -231,6 +231,8 @@ sitelift::ProgressFn progress_fn(Callback& cb, bool& bailed) {
 
 void add_str(zval* arr, const char* key, const std::string& s) { add_assoc_stringl(arr, key, s.data(), s.size()); }
 
+void add_count(zval* arr, const char* key, uint64_t n) { add_assoc_long(arr, key, static_cast<zend_long>(n)); }
+
 void add_list(zval* arr, const char* key, const std::vector<std::string>& items) {
     zval list;
     array_init_size(&list, static_cast<uint32_t>(items.size()));
@@ -276,15 +278,15 @@ ZEND_FUNCTION(SiteLift_export) {
         sitelift::ExportResult r = sitelift::export_site(eo);
 
         array_init(return_value);
-        add_assoc_long(return_value, "tables", static_cast<zend_long>(r.tables));
-        add_assoc_long(return_value, "rows", static_cast<zend_long>(r.rows));
-        add_assoc_long(return_value, "views", static_cast<zend_long>(r.views));
-        add_assoc_long(return_value, "files", static_cast<zend_long>(r.files));
-        add_assoc_long(return_value, "dirs", static_cast<zend_long>(r.dirs));
-        add_assoc_long(return_value, "symlinks", static_cast<zend_long>(r.symlinks));
-        add_assoc_long(return_value, "file_bytes", static_cast<zend_long>(r.file_bytes));
-        add_assoc_long(return_value, "sql_bytes", static_cast<zend_long>(r.sql_bytes));
-        add_assoc_long(return_value, "archive_bytes", static_cast<zend_long>(r.archive_bytes));
+        add_count(return_value, "tables", r.tables);
+        add_count(return_value, "rows", r.rows);
+        add_count(return_value, "views", r.views);
+        add_count(return_value, "files", r.files);
+        add_count(return_value, "dirs", r.dirs);
+        add_count(return_value, "symlinks", r.symlinks);
+        add_count(return_value, "file_bytes", r.file_bytes);
+        add_count(return_value, "sql_bytes", r.sql_bytes);
+        add_count(return_value, "archive_bytes", r.archive_bytes);
         add_assoc_double(return_value, "seconds", r.seconds);
         add_list(return_value, "warnings", r.warnings);
     });
@@ -324,21 +326,21 @@ ZEND_FUNCTION(SiteLift_import) {
         sitelift::ImportResult r = sitelift::import_site(io);
 
         array_init(return_value);
-        add_assoc_long(return_value, "tables", static_cast<zend_long>(r.tables));
-        add_assoc_long(return_value, "rows", static_cast<zend_long>(r.rows));
-        add_assoc_long(return_value, "files", static_cast<zend_long>(r.files));
-        add_assoc_long(return_value, "dirs", static_cast<zend_long>(r.dirs));
-        add_assoc_long(return_value, "symlinks", static_cast<zend_long>(r.symlinks));
-        add_assoc_long(return_value, "file_bytes", static_cast<zend_long>(r.file_bytes));
-        add_assoc_long(return_value, "values_changed", static_cast<zend_long>(r.values_changed));
-        add_assoc_long(return_value, "values_skipped_unsafe", static_cast<zend_long>(r.values_skipped_unsafe));
+        add_count(return_value, "tables", r.tables);
+        add_count(return_value, "rows", r.rows);
+        add_count(return_value, "files", r.files);
+        add_count(return_value, "dirs", r.dirs);
+        add_count(return_value, "symlinks", r.symlinks);
+        add_count(return_value, "file_bytes", r.file_bytes);
+        add_count(return_value, "values_changed", r.values_changed);
+        add_count(return_value, "values_skipped_unsafe", r.values_skipped_unsafe);
         zval tables;
         array_init(&tables);
         for (const auto& [name, rep] : r.table_reports) {
             zval t;
             array_init(&t);
-            add_assoc_long(&t, "rows", static_cast<zend_long>(rep.rows));
-            add_assoc_long(&t, "values_changed", static_cast<zend_long>(rep.values_changed));
+            add_count(&t, "rows", rep.rows);
+            add_count(&t, "values_changed", rep.values_changed);
             add_assoc_zval_ex(&tables, name.data(), name.size(), &t);
         }
         add_assoc_zval(return_value, "table_reports", &tables);
