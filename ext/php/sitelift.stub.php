@@ -81,4 +81,69 @@ namespace SiteLift {
      * @param array $pairs search => replacement
      */
     function rewrite(string $value, array $pairs): string {}
+
+    /**
+     * Creates a machine token for the site at $site['path'] (the destination of a push), keeps what verifies
+     * it in the site's options table and returns it. The token string is in the result only this once.
+     *
+     * @param array $site path, db, table_prefix
+     * @param array $options url (the destination's URL), site_name, ttl (seconds, default 86400)
+     * @return array token, fingerprint, url, site_name, expires_at
+     */
+    function token_create(array $site, array $options): array {}
+
+    /**
+     * Revokes the site's machine token; a push in progress with it is refused from then on.
+     *
+     * @param array $site path, db, table_prefix
+     */
+    function token_revoke(array $site): void {}
+
+    /**
+     * What the site knows of its machine token and of the push it receives (an empty array when there is no
+     * token): fingerprint, url, site_name, created_at, expires_at, expired, revoked, job.
+     *
+     * @param array $site path, db, table_prefix
+     * @return array summary
+     */
+    function token_info(array $site): array {}
+
+    /**
+     * Answers one request of the push protocol on the destination: checks its signature, then handshakes,
+     * applies a part, finalizes or reports status. Bad requests are answered, not thrown.
+     *
+     * @param array $site path, db, table_prefix, url (optional: the destination's URL)
+     * @param array $headers request headers, names in any case
+     * @return array status (HTTP status code) and body (array, sent as JSON)
+     */
+    function receive(array $site, string $method, string $target, array $headers, string $body): array {}
+
+    /**
+     * Pushes the site at $options['path'] to the destination its machine token names, until it is live or a
+     * permanent error stops it. Resumes an interrupted push of the same token.
+     *
+     * @param array $options options, see the README
+     * @return array the job's final state (see push_status())
+     */
+    function push(array $options): array {}
+
+    /**
+     * Advances the push by at most about $seconds (at least one request's worth), then returns its state.
+     *
+     * @param array $options options, see the README
+     * @return array the job's state (see push_status())
+     */
+    function push_step(array $options, float $seconds = 20.0): array {}
+
+    /**
+     * The state of the push from the site at $path (an empty array when there is none).
+     *
+     * @return array summary
+     */
+    function push_status(string $path): array {}
+
+    /**
+     * Stops the push from the site at $path and forgets its progress; the destination stays untouched.
+     */
+    function push_cancel(string $path): void {}
 }
