@@ -1353,6 +1353,7 @@ void cleanup_site(const SiteTarget& target) {
     recover(conn, w);
     drop_staging(conn, w);
     drop_backup(conn, w);
+    remove_tree(w.receive);  // and any push being received
     json state = read_state(w);
     if (!state.empty()) write_state(w, json::object());
 }
