@@ -370,6 +370,44 @@ TEST_F(ChunkedDump, EnumPrimaryKeyKeepsEveryRow) {
     check_chunks("slt_ck_enum", 1, true);
 }
 
+TEST_F(ChunkedDump, SetPrimaryKeyKeepsEveryRow) {
+    Connection c(cfg_);
+    c.execute("CREATE TABLE slt_ck_set (s SET('zulu','alpha') NOT NULL PRIMARY KEY, v INT) ENGINE=InnoDB");
+    c.execute("INSERT INTO slt_ck_set VALUES ('alpha', 1), ('zulu', 2), ('zulu,alpha', 3)");
+    check_chunks("slt_ck_set", 1, true);
+}
+
+// Keys of other types: each is read back and compared as the literal the dump wrote for it.
+TEST_F(ChunkedDump, OtherPrimaryKeyTypes) {
+    struct Case {
+        const char* type;
+        std::vector<std::string> values;  // SQL literals
+    };
+    const std::vector<Case> cases = {
+        {"FLOAT", {"0.1", "0.2", "0.3", "1e-7", "-2.5", "3.4e38", "16777217", "0"}},
+        {"DOUBLE", {"0.1", "0.30000000000000004", "-1e-300", "1.7976931348623157e308", "2"}},
+        {"DECIMAL(20,6)", {"0.000001", "-12345.5", "99999999999999.999999", "0"}},
+        {"DATETIME(6)", {"'2024-01-01 00:00:00.000001'", "'1999-12-31 23:59:59'", "'2024-01-01 00:00:00'"}},
+        {"TIMESTAMP", {"'2024-03-31 01:30:00'", "'2001-01-01 00:00:01'", "'2038-01-19 03:14:07'"}},
+        {"VARBINARY(20)", {"0x00", "0x0000", "0xff", "0x61", "0x41", "0x6120", "0x61"}},
+        {"CHAR(5) CHARACTER SET latin1", {"'x'", "'X '", "'y'", "'\\\\'", "'é'"}},
+        {"BIT(8)", {"b'0'", "b'1'", "b'11111111'", "b'1000'"}},
+        {"YEAR", {"1999", "2024", "2000"}},
+        {"TIME(3)", {"'-838:59:59'", "'00:00:00.5'", "'12:00:00'"}},
+    };
+    for (const Case& k : cases) {
+        SCOPED_TRACE(k.type);
+        Connection c(cfg_);
+        drop_table_if_exists(c, "slt_ck_type");
+        c.execute("SET SESSION time_zone = '+00:00'");
+        c.execute(std::string("CREATE TABLE slt_ck_type (k ") + k.type + " NOT NULL PRIMARY KEY, v INT) ENGINE=InnoDB");
+        int i = 0;
+        for (const auto& v : k.values) c.execute("INSERT IGNORE INTO slt_ck_type VALUES (" + v + ", " + std::to_string(i++) + ")");
+        ASSERT_GT(count_rows(c, "slt_ck_type"), 1u);
+        for (uint64_t m : {1ull, 2ull}) check_chunks("slt_ck_type", m, true);
+    }
+}
+
 TEST_F(ChunkedDump, ParserRefusesChunksOfTheWrongKind) {
     Connection c(cfg_);
     c.execute("CREATE TABLE slt_ck_kind (id INT NOT NULL PRIMARY KEY, s VARCHAR(10)) ENGINE=InnoDB");
@@ -965,6 +1003,55 @@ TEST_F(ReceivePush, PathsEscapingTheStageAreSecurityErrors) {
         EXPECT_FALSE(exists_nofollow(root_.path + "/.sitelift/escaped.txt"));
         EXPECT_FALSE(exists_nofollow(root_.path + "/escaped.txt"));
         EXPECT_FALSE(exists_nofollow("/abs-escaped.txt"));
+        receive_forget(target_);
+    }
+    expect_untouched();
+}
+
+TEST_F(ReceivePush, TableChunksOutOfTurnAreRefused) {
+    std::vector<Chunk> posts = dump_in_chunks(cfg_, "slt_src_posts", 10, 1 << 20);
+    ASSERT_EQ(posts.size(), 3u);
+    std::vector<std::string> seg = build();
+    struct Case {
+        const char* what;
+        std::function<void(SegmentBuilder&)> fill;
+        ErrorKind kind;
+    };
+    const std::vector<Case> cases = {
+        {"chunk 2 before chunk 1", [&](SegmentBuilder& b) {
+             b.table_chunk("slt_src_posts", 0, posts[0]);
+             b.table_chunk("slt_src_posts", 2, posts[2]);
+         }, ErrorKind::archive},
+        {"continuation before the first chunk", [&](SegmentBuilder& b) { b.table_chunk("slt_src_posts", 1, posts[1]); },
+         ErrorKind::archive},
+        {"first chunk twice", [&](SegmentBuilder& b) {
+             b.table_chunk("slt_src_posts", 0, posts[0]);
+             b.table_chunk("slt_src_posts", 0, posts[0]);
+         }, ErrorKind::archive},
+        {"chunk named .0", [&](SegmentBuilder& b) { b.raw_file("database/slt_src_posts.0.sql", posts[0].sql); },
+         ErrorKind::security},
+        {"a table site.json does not list", [&](SegmentBuilder& b) { b.raw_file("database/slt_src_other.sql", posts[0].sql); },
+         ErrorKind::security},
+        {"a first chunk sent as continuation", [&](SegmentBuilder& b) {
+             b.table_chunk("slt_src_posts", 0, posts[0]);
+             b.raw_file("database/slt_src_posts.1.sql", posts[0].sql);
+         }, ErrorKind::security},
+    };
+    for (const Case& k : cases) {
+        SCOPED_TRACE(k.what);
+        receive_begin(opt_, job_, json::object());
+        receive_apply(opt_, job_, 0, seg[0]);
+        SegmentBuilder b(site_);
+        b.begin();
+        k.fill(b);
+        b.end();
+        try {
+            receive_apply(opt_, job_, 1, b.segments[0]);
+            ADD_FAILURE() << "accepted";
+        } catch (const Error& e) {
+            EXPECT_EQ(e.kind(), k.kind) << e.what();
+        }
+        EXPECT_EQ(receive_state(root_.path).value("next_index", 0), 1);
         receive_forget(target_);
     }
     expect_untouched();
