@@ -362,19 +362,20 @@ TEST_F(ChunkedDump, NoPrimaryKeyByOffset) {
 }
 
 // The keyset condition compares the key with '>' while the order comes from ORDER BY. For an ENUM key the two
-// disagree: ORDER BY sorts by the member's index, '>' against a string literal compares the strings.
+// would disagree (ORDER BY sorts by the member's index, '>' against a string literal compares the strings), so
+// such keys are chunked by offset in key order instead: no resume key, every row exactly once.
 TEST_F(ChunkedDump, EnumPrimaryKeyKeepsEveryRow) {
     Connection c(cfg_);
     c.execute("CREATE TABLE slt_ck_enum (e ENUM('zulu','alpha','mike') NOT NULL PRIMARY KEY, v INT) ENGINE=InnoDB");
     c.execute("INSERT INTO slt_ck_enum VALUES ('alpha', 1), ('zulu', 2), ('mike', 3)");
-    check_chunks("slt_ck_enum", 1, true);
+    check_chunks("slt_ck_enum", 1, false);
 }
 
 TEST_F(ChunkedDump, SetPrimaryKeyKeepsEveryRow) {
     Connection c(cfg_);
     c.execute("CREATE TABLE slt_ck_set (s SET('zulu','alpha') NOT NULL PRIMARY KEY, v INT) ENGINE=InnoDB");
     c.execute("INSERT INTO slt_ck_set VALUES ('alpha', 1), ('zulu', 2), ('zulu,alpha', 3)");
-    check_chunks("slt_ck_set", 1, true);
+    check_chunks("slt_ck_set", 1, false);
 }
 
 // Keys of other types: each is read back and compared as the literal the dump wrote for it.
@@ -404,7 +405,9 @@ TEST_F(ChunkedDump, OtherPrimaryKeyTypes) {
         int i = 0;
         for (const auto& v : k.values) c.execute("INSERT IGNORE INTO slt_ck_type VALUES (" + v + ", " + std::to_string(i++) + ")");
         ASSERT_GT(count_rows(c, "slt_ck_type"), 1u);
-        for (uint64_t m : {1ull, 2ull}) check_chunks("slt_ck_type", m, true);
+        // FLOAT is read as DOUBLE, so its literal is not the stored value: chunked by offset like ENUM.
+        const bool keyset = std::string(k.type) != "FLOAT";
+        for (uint64_t m : {1ull, 2ull}) check_chunks("slt_ck_type", m, keyset);
     }
 }
 
