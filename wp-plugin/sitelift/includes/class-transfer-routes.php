@@ -129,6 +129,28 @@ final class Transfer_Routes {
 		return new \WP_Error( (string) ( $refused['body']['code'] ?? 'sitelift_refused' ), (string) ( $refused['body']['message'] ?? '' ), array( 'status' => (int) $refused['status'] ) );
 	}
 
+	/**
+	 * The source's database may not list SiteLift among its active plugins; the destination keeps it active so
+	 * its admin can still see the report, roll back or delete the backup.
+	 */
+	private static function stay_active(): void {
+		$basename = plugin_basename( dirname( __DIR__ ) . '/sitelift.php' );
+		if ( is_multisite() ) {
+			$network = (array) get_site_option( 'active_sitewide_plugins', array() );
+			if ( ! isset( $network[ $basename ] ) ) {
+				$network[ $basename ] = time();
+				update_site_option( 'active_sitewide_plugins', $network );
+			}
+			return;
+		}
+		$active = (array) get_option( 'active_plugins', array() );
+		if ( ! in_array( $basename, $active, true ) ) {
+			$active[] = $basename;
+			sort( $active );
+			update_option( 'active_plugins', $active );
+		}
+	}
+
 	public static function handle( \WP_REST_Request $request ): \WP_REST_Response {
 		list( $method, $target, $headers, $body ) = self::wire( $request );
 		$finalize = 'POST' === $method && str_ends_with( $request->get_route(), '/finalize' );
@@ -154,6 +176,7 @@ final class Transfer_Routes {
 		if ( $finalize && 200 === $answer['status'] && 'done' === ( $answer['body']['phase'] ?? '' ) ) {
 			// The database is the source's now: WordPress's caches of the old one are stale.
 			wp_cache_flush();
+			self::stay_active();
 			/**
 			 * Fires on the destination after a pushed site was swapped in (e.g. to install a must-use plugin).
 			 *
