@@ -575,6 +575,55 @@ private:
         spool(rec);
     }
 
+    // Replaces the staged copy of each folder in opt_.keep with a copy of the live one.
+    void keep_live_folders(SafeTree& tree) {
+        for (const auto& k : opt_.keep) {
+            const std::string rel = safe_relative_path(k);
+            const std::string live = root_ + "/" + rel;
+            struct stat st;
+            if (::lstat(live.c_str(), &st) != 0 || !S_ISDIR(st.st_mode)) continue;
+            remove_tree(tree.root() + "/" + rel);
+            copy_folder(tree, live, rel);
+        }
+    }
+
+    static void copy_folder(SafeTree& tree, const std::string& from, const std::string& rel) {
+        struct stat st;
+        if (::lstat(from.c_str(), &st) != 0) throw_errno(ErrorKind::io, "cannot read '" + from + "'", errno);
+        if (S_ISDIR(st.st_mode)) {
+            tree.make_dir(rel, st.st_mode & 07777);
+            std::unique_ptr<DIR, int (*)(DIR*)> d(::opendir(from.c_str()), ::closedir);
+            if (!d) throw_errno(ErrorKind::io, "cannot list '" + from + "'", errno);
+            while (struct dirent* de = ::readdir(d.get())) {
+                std::string n = de->d_name;
+                if (n != "." && n != "..") copy_folder(tree, from + "/" + n, rel + "/" + n);
+            }
+        } else if (S_ISLNK(st.st_mode)) {
+            std::string target(static_cast<size_t>(st.st_size) + 1, '\0');
+            ssize_t n = ::readlink(from.c_str(), target.data(), target.size());
+            if (n < 0) throw_errno(ErrorKind::io, "cannot read '" + from + "'", errno);
+            target.resize(static_cast<size_t>(n));
+            if (!symlink_target_escapes(rel, target)) tree.make_symlink(rel, target);
+        } else if (S_ISREG(st.st_mode)) {
+            int in = ::open(from.c_str(), O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
+            if (in < 0) throw_errno(ErrorKind::io, "cannot read '" + from + "'", errno);
+            int out = -1;
+            try {
+                out = tree.open_file(rel, st.st_mode & 07777, true);
+                char buf[65536];
+                ssize_t n;
+                while ((n = ::read(in, buf, sizeof buf)) > 0) write_all(out, buf, static_cast<size_t>(n), rel);
+                if (n < 0) throw_errno(ErrorKind::io, "cannot read '" + from + "'", errno);
+            } catch (...) {
+                ::close(in);
+                if (out >= 0) ::close(out);
+                throw;
+            }
+            ::close(in);
+            if (::close(out) != 0) throw_errno(ErrorKind::io, "cannot write '" + rel + "'", errno);
+        }
+    }
+
     static void write_all(int fd, const char* data, size_t n, const std::string& rel) {
         size_t off = 0;
         while (off < n) {
@@ -852,6 +901,7 @@ private:
         SafeTree tree(w.stage_files);
         try {
             complete_stage(tree, st.value("bytes", uint64_t(0)));
+            keep_live_folders(tree);
             finalize(conn);
             swap(conn, w);
         } catch (const Error& e) {

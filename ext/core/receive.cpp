@@ -213,6 +213,7 @@ ImportOptions import_options(const ReceiveSite& site) {
     ImportOptions o;
     o.target = site.target;
     o.url = site.url;
+    o.keep = site.keep;
     return o;
 }
 

@@ -78,6 +78,7 @@ final class Transfer_Routes {
 			),
 			'table_prefix' => $wpdb->base_prefix,
 			'url'          => untrailingslashit( home_url() ),
+			'keep'         => self::own_folder(),
 			'limits'       => array(
 				'max_body'           => self::max_body(),
 				'max_execution_time' => (int) ini_get( 'max_execution_time' ),
@@ -87,6 +88,18 @@ final class Transfer_Routes {
 				'db_server'          => (string) $wpdb->db_server_info(),
 			),
 		);
+	}
+
+	/**
+	 * This plugin's folder relative to the site root, so the swap keeps the destination's own copy of SiteLift
+	 * (the source may have none, or another version).
+	 *
+	 * @return string[]
+	 */
+	private static function own_folder(): array {
+		$root = trailingslashit( wp_normalize_path( ABSPATH ) );
+		$mine = wp_normalize_path( dirname( __DIR__ ) );
+		return str_starts_with( $mine, $root ) ? array( substr( $mine, strlen( $root ) ) ) : array();
 	}
 
 	/** The largest request body PHP accepts here (the web server may allow less; the source adapts to 413). */
