@@ -10,7 +10,7 @@ blocks of --chunk bytes by stream offset; for every block, independently, with t
   --stall-rate P --stall-seconds S  that direction pauses S seconds at a random byte of the block
   --flip-rate P                   one random bit of a random byte of the block is flipped
   --direction up|down|both        which directions get random faults (default both)
-  --max-faults N                  stop injecting random faults after N of them (so a test always ends)
+  --max-faults N                  inject at most N random faults of each kind (so a test always ends)
   --chunk BYTES                   the block size (default 16384); faults are proportional to bytes, as on a
                                   lossy link, so small requests are hit rarely unless the blocks are small
   --seed N                        decisions come from a generator seeded with (N, connection number,
@@ -23,6 +23,9 @@ Targeted faults (the proxy follows HTTP/1.1 framing on both directions; it never
   --drop-after-put N              let the N-th PUT through whole, then cut the connection when the server
                                   starts its final answer: the server did the work, the client never hears
                                   of it (a lost acknowledgement); repeatable
+  --swallow-put-from N            take in the N-th PUT and every later one whole (see --capture), forward
+                                  nothing of them, then cut the connection: the client keeps retrying
+                                  while the test does what it wants with the captured request
   --capture DIR                   write every request as the client sent it (before any fault) to
                                   DIR/NNNNN-METHOD.http
 
@@ -200,7 +203,7 @@ class Proxy:
         self.conn_count = 0
         self.put_count = 0
         self.request_count = 0
-        self.faults = 0
+        self.faults = {"drop": 0, "stall": 0, "flip": 0}
         if args.capture:
             os.makedirs(args.capture, exist_ok=True)
 
@@ -252,6 +255,8 @@ class Connection:
         self.captures = []  # [file, start offset, end offset or None] of requests being written
         self.final_responses = 0
         self.drop_after = None  # drop once more final responses than this have begun
+        self.swallow_at = None  # stream offset (up) from which nothing is forwarded
+        self.swallow_done = False
         self.cur_put = None
         self.followers = {
             "up": HttpFollower(True, self._request_head, self._request_end),
@@ -279,6 +284,9 @@ class Connection:
                 else:
                     at = body_start + 8  # chunked: a byte of the first chunk's data (past its size line)
                 self._add("up", at, "tamper", f"put={k}")
+            if self.args.swallow_put_from and k >= self.args.swallow_put_from and self.swallow_at is None:
+                self.p.log(f"fault conn={self.cid} dir=up kind=swallow put={k} target={target}")
+                self.swallow_at = head_start
         if self.args.capture:
             name = os.path.join(self.args.capture, f"{n:05d}-{''.join(c for c in method if c.isalpha())}.http")
             self.captures.append([open(name, "wb"), head_start, None])
@@ -286,6 +294,8 @@ class Connection:
     def _request_end(self, end):
         if self.captures and self.captures[-1][2] is None:
             self.captures[-1][2] = end
+        if self.swallow_at is not None:
+            self.swallow_done = True
         if self.cur_put is not None and self.cur_put in self.args.drop_after_put:
             self.p.log(f"fault conn={self.cid} dir=down kind=drop-after-put put={self.cur_put} when=response")
             self.drop_after = self.final_responses
@@ -341,6 +351,16 @@ class Connection:
                     self.p.log(f"drop conn={self.cid} dir=down kind=drop-after-put offset={start}")
                     self._drop()
                     break
+                if d == "up" and self.swallow_at is not None:
+                    keep = max(0, self.swallow_at - start)
+                    if keep:
+                        writer.write(data[:keep])
+                        await writer.drain()
+                    self.counts[d] = end
+                    if self.swallow_done:
+                        self._drop()
+                        break
+                    continue
                 self._plan(d, end)
                 buf = bytearray(data)
                 sent = 0  # bytes of buf already written
@@ -349,10 +369,10 @@ class Connection:
                     if at < start:
                         continue
                     rel = at - start
-                    if kind != "tamper":
-                        if self.p.faults >= self.args.max_faults:
+                    if kind in self.p.faults:
+                        if self.p.faults[kind] >= self.args.max_faults:
                             continue
-                        self.p.faults += 1
+                        self.p.faults[kind] += 1
                     self.p.log(f"fault conn={self.cid} dir={d} kind={kind} offset={at} {extra}".rstrip())
                     if kind in ("flip", "tamper"):
                         bit = int(extra[4:]) if extra.startswith("bit=") else 5
@@ -435,6 +455,7 @@ def main():
     ap.add_argument("--seed", type=int, default=1)
     ap.add_argument("--tamper-put", type=int, action="append", default=[])
     ap.add_argument("--drop-after-put", type=int, action="append", default=[])
+    ap.add_argument("--swallow-put-from", type=int, default=0)
     ap.add_argument("--capture")
     ap.add_argument("--log")
     args = ap.parse_args()

@@ -202,8 +202,10 @@ class FaultProxyTest(unittest.TestCase):
 
     def test_max_faults(self):
         b = self.backend("sink")
-        p = self.proxy(b.port, "--flip-rate", "1", "--chunk", "4096", "--max-faults", "3")
+        p = self.proxy(b.port, "--flip-rate", "1", "--stall-rate", "1", "--stall-seconds", "0", "--chunk", "4096",
+                       "--max-faults", "3", "--direction", "up")
         send_all(p.port, PAYLOAD)
+        self.assertEqual(len([l for l in fault_lines(p) if "kind=stall" in l]), 3, "the limit is per kind")
         got = b.received[0]
         self.assertEqual(sum(1 for i in range(len(got)) if got[i] != PAYLOAD[i]), 3)
 
@@ -284,6 +286,34 @@ class FaultProxyTest(unittest.TestCase):
         self.assertEqual(b.received[0][1], PAYLOAD[:500000], "the server got the whole request")
         self.assertEqual(answer, b"", "the client got no answer")
         self.assertIn("kind=drop-after-put", p.log())
+
+    def test_swallow_put(self):
+        b = self.backend("http")
+        cap = tempfile.mkdtemp(prefix="faultproxy-cap-")
+        p = self.proxy(b.port, "--capture", cap, "--swallow-put-from", "2")
+        s = socket.create_connection(("127.0.0.1", p.port), timeout=10)
+        f = s.makefile("rb")
+        _, first = self.http_put(p.port, b"first")
+        s.sendall(first)
+        self.assertTrue(f.readline().startswith(b"HTTP/1.1 200"))
+        while f.readline() != b"\r\n":
+            pass
+        f.read(2)
+        _, second = self.http_put(p.port, PAYLOAD[:300000], target="/second")
+        s.sendall(second)
+        try:
+            self.assertEqual(f.read(), b"", "no answer to a swallowed PUT")
+        except ConnectionResetError:
+            pass
+        s.close()
+        for _ in range(3):  # later PUTs, on new connections, are swallowed too
+            answer, err = send_all(p.port, second)
+            self.assertEqual(answer, b"")
+        time.sleep(0.2)
+        self.assertEqual([r[1] for r in b.received], [b"first"], "nothing of a swallowed PUT reached the server")
+        with open(os.path.join(cap, "00002-PUT.http"), "rb") as fh:
+            self.assertEqual(fh.read(), second)
+        self.assertEqual(len(re.findall(r"kind=swallow", p.log())), 4)
 
     def test_capture(self):
         b = self.backend("http")
