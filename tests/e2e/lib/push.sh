@@ -170,4 +170,4 @@ push_proxy_stop() {
 }
 
 # push_proxy_count KIND: how many faults of KIND the proxy injected so far.
-push_proxy_count() { grep -c "fault .*kind=$1\b" "$E2E_WORK/proxy.log" 2>/dev/null || true; }
+push_proxy_count() { grep -cE "fault .*kind=$1( |$)" "$E2E_WORK/proxy.log" 2>/dev/null || true; }
