@@ -56,3 +56,6 @@ if ( $sitelift_problems ) {
 	);
 	return;
 }
+
+require_once __DIR__ . '/includes/class-transfer-routes.php';
+Transfer_Routes::register();
