@@ -7,7 +7,7 @@ source "$(dirname "$0")/lib/e2e.sh"
 source "$(dirname "$0")/lib/push.sh"
 e2e_begin "push: source to destination with a machine token"
 
-"$E2E_REPO/scripts/sites" reset destination >/dev/null
+push_fresh_destination
 dst_config_sum=$(sha256sum "$PUSH_DST_ROOT/wp-config.php")
 
 # --- token ---
@@ -58,6 +58,12 @@ jq -e '.receive.job.phase == "done"' "$E2E_WORK/push-status-dst.json" >/dev/null
   e2e_fail "the two sides name different jobs"
 jq -e '(.import // .).phase == "swapped"' "$E2E_WORK/push-status-dst.json" >/dev/null ||
   e2e_fail "the destination's import state is not swapped: $(jq -c '.import // .phase' "$E2E_WORK/push-status-dst.json")"
+# The destination counts failed attempts and throttles after 20 in 10 minutes: a clean push must not count any.
+guard="$PUSH_DST_ROOT/.sitelift/guard.json"
+if [ -f "$guard" ]; then
+  counted=$(jq '[.failures // {} | .[] | length] | add // 0' "$guard")
+  [ "$counted" = 0 ] || e2e_fail "a clean push of $parts parts left $counted failed attempts on the destination ($guard); it throttles after 20"
+fi
 e2e_ok "status says done on both sides (job $(jq -r .push.job "$E2E_WORK/push-status-src.json"))"
 
 # --- the migrated site works, and SiteLift stays active on it ---
@@ -78,3 +84,17 @@ for place in "$sd/log" "$PUSH_SRC_ROOT/.sitelift/push/log.txt" "$PUSH_DST_ROOT/.
 done
 push_status source | grep -qF -- "$secret" && e2e_fail "the source's status shows the token's secret"
 e2e_ok "the token's secret is in no log, no status and nowhere on the destination"
+
+# --- many small parts (more requests than the destination's failure limit, all of them good) ---
+push_fresh_destination
+push_token
+mark=$(push_access_mark)
+start=$(date +%s)
+timeout 600 bash -c 'exec "$@"' _ php -d extension="$E2E_REPO/modules/sitelift.so" -d memory_limit=128M \
+  "$E2E_REPO/wp-plugin/sitelift/bin/sitelift" push --path="$PUSH_SRC_ROOT" --token="$PUSH_TOKEN" --site="$PUSH_SITE" \
+  --max-part=1048576 --quiet >"$E2E_WORK/push.out" 2>"$E2E_WORK/push.err" ||
+  e2e_fail "the push in 1 MiB parts failed: $(tail -n 3 "$E2E_WORK/push.err"); answers: $(push_statuses "$mark" | sort | uniq -c | paste -sd,)"
+parts=$(push_put_indices "$mark" | wc -l)
+[ "$parts" -ge 30 ] || e2e_fail "1 MiB parts: only $parts parts were sent"
+push_compare --quiet || e2e_fail "1 MiB parts: the destination is not the source with its URL replaced"
+e2e_ok "pushed again in $parts parts of at most 1 MiB in $(($(date +%s) - start)) s: same result"

@@ -13,7 +13,7 @@ cases="${SITELIFT_PUSH_CASES:-kill chain fpm proxy}"
 want() { [[ " $cases " == *" $1 "* ]]; }
 
 fresh_destination() {
-  "$E2E_REPO/scripts/sites" reset destination >/dev/null
+  push_fresh_destination
   rm -f "$E2E_WORK/proxy.log"
 }
 

@@ -8,8 +8,8 @@ source "$(dirname "$0")/lib/e2e.sh"
 source "$(dirname "$0")/lib/push.sh"
 e2e_begin "push: refusals leave the destination unchanged"
 
-"$E2E_REPO/scripts/sites" reset destination >/dev/null
-before=$(push_fingerprint destination)
+push_fresh_destination
+push_remember
 
 # refused NAME PATTERN [STATUSES]: the last push_run failed with status 1 (or one of STATUSES), said
 # "sitelift: error: ..." matching PATTERN (extended regex, any case), and the destination is unchanged.
@@ -20,7 +20,7 @@ refused() {
   [[ " $statuses " == *" $status "* ]] || e2e_fail "$name: expected exit status $statuses, got $status: $err"
   grep -q '^sitelift: error: ' <<<"$err" || e2e_fail "$name: no 'sitelift: error:' message: $err"
   grep -qiE -- "$pattern" <<<"$err" || e2e_fail "$name: the message does not match /$pattern/: $err"
-  [ "$(push_fingerprint destination)" = "$before" ] || e2e_fail "$name: the destination changed"
+  push_unchanged "$name"
   push_no_staging || e2e_fail "$name: something was staged on the destination"
   e2e_ok "$name refused: $(head -n1 <<<"${err#sitelift: error: }")"
 }
@@ -34,8 +34,14 @@ try_push
 refused "wrong site name" 'site name'
 PUSH_SITE="$site"
 
-push_token --ttl=1
-sleep 2
+# The shortest TTL the CLI takes is a minute: the destination's own record is made to expire in 2 s instead
+# (the token string still says it is valid, so only the destination can refuse it).
+push_token --ttl=60
+e2e_sql destination "UPDATE wpd_options SET option_value = JSON_SET(option_value, '\$.expires_at', UNIX_TIMESTAMP() + 2)
+                     WHERE option_name = 'sitelift_token'"
+sleep 3
+push_status destination | jq -e '.receive.expired == true' >/dev/null ||
+  e2e_fail "status does not show the token as expired: $(push_status destination | jq -c .receive)"
 try_push
 refused "expired token" 'expired'
 
@@ -93,13 +99,14 @@ err=$(cat "$E2E_WORK/push.err")
 grep -qiE 'another|in progress|already|running' <<<"$err" || e2e_fail "second push: the message does not say another push runs: $err"
 [ "$(push_status destination | jq -r .receive.job.id)" = "$job" ] || e2e_fail "second push: the destination's job changed"
 [ "$(push_next_index)" = 2 ] || e2e_fail "second push: the destination's progress changed"
-[ "$(push_fingerprint destination)" = "$before" ] || e2e_fail "second push: the destination changed"
+push_unchanged "second push"
 rm -rf "$src2"
 e2e_ok "second concurrent push refused: ${err#sitelift: error: }"
 
 # send FILE [pushsign options]: sends a captured request straight to the destination; sets SENT_STATUS.
 # A 429 (the destination slowing down repeated failures without looking at the request) says nothing about
-# the request itself: it is sent again (re-signed anew when it was re-signed) until another answer comes.
+# the request itself: it is sent again (re-signed anew when it was re-signed) until another answer comes. The
+# destination allows 20 failures per token and 10 minutes, so the cases below stay well under that.
 send() {
   local file="$1" waited=0
   shift
@@ -116,7 +123,7 @@ send() {
 expect_refused() {  # NAME
   [[ "$SENT_STATUS" == 4?? ]] || e2e_fail "$1: expected a 4xx answer, got $SENT_STATUS: $(tail -n +2 "$E2E_WORK/sent.txt" | head -c 500)"
   [ "$(push_next_index)" = "$2" ] || e2e_fail "$1: the destination's progress moved to $(push_next_index)"
-  [ "$(push_fingerprint destination)" = "$before" ] || e2e_fail "$1: the destination changed"
+  push_unchanged "$1"
   e2e_ok "$1 refused with $SENT_STATUS: $(tail -n +2 "$E2E_WORK/sent.txt" | head -c 200)"
 }
 part_request() {  # INDEX: the first captured PUT of that part
@@ -135,14 +142,12 @@ send "$part0" --resign --keep-nonce
 expect_refused "re-signed request with a nonce already seen" 2
 send "$part0" --resign --timestamp-offset=-3600
 expect_refused "request signed an hour ago" 2
-send "$part0" --resign --timestamp-offset=3600
-expect_refused "request signed an hour ahead" 2
 send "$part2" --resign --forge
 expect_refused "part 2 signed with a wrong key" 2
 send "$part2" --flip-body-at=7
 expect_refused "part 2 with a changed byte, signature unchanged" 2
 # Validly signed, but a byte of the sealed part changed: only AES-GCM's tag can tell (header, then ciphertext).
-for at in 8 40 $(( $(stat -c %s "$part2") / 2 )); do
+for at in 8 $(( $(stat -c %s "$part2") / 2 )); do
   send "$part2" --flip-body-at="$at" --resign
   expect_refused "part 2 re-signed with byte $at of the sealed part flipped" 2
 done
@@ -161,8 +166,23 @@ push_ok
 push_compare --quiet || e2e_fail "after the refusals, the pushed destination differs from the source"
 e2e_ok "the push then completed the same job; destination matches the source"
 
+# Repeated failures are slowed down: after enough bad signatures the destination answers 429 without looking,
+# even to a good request.
+throttled=""
+for i in $(seq 1 30); do
+  python3 "$PUSH_LIB/pushsign.py" send --request="$part0" --to="$PUSH_DST_URL" --token="$PUSH_TOKEN" --resign --forge \
+    >"$E2E_WORK/sent.txt" || e2e_fail "pushsign.py failed"
+  if grep -qx 'status=429' "$E2E_WORK/sent.txt"; then throttled=$i; break; fi
+  grep -qE '^status=4[0-9][0-9]$' "$E2E_WORK/sent.txt" || e2e_fail "a forged signature was answered $(head -n1 "$E2E_WORK/sent.txt")"
+done
+[ -n "$throttled" ] || e2e_fail "30 bad signatures in a row were never answered 429"
+python3 "$PUSH_LIB/pushsign.py" send --request="$part0" --to="$PUSH_DST_URL" --token="$PUSH_TOKEN" --resign \
+  >"$E2E_WORK/sent.txt" || e2e_fail "pushsign.py failed"
+grep -qx 'status=429' "$E2E_WORK/sent.txt" || e2e_fail "a good request while throttled was answered $(head -n1 "$E2E_WORK/sent.txt")"
+e2e_ok "after $throttled more bad signatures the destination answers 429, even to a good request"
+
 # --- a part tampered with in transit (its signature fails); nothing of it is applied ---
-"$E2E_REPO/scripts/sites" reset destination >/dev/null
+push_fresh_destination
 rm -f "$E2E_WORK/proxy.log"
 push_proxy_start --tamper-put 2
 push_token --url="$PUSH_PROXY_URL"
@@ -178,3 +198,10 @@ if [ "$push_status_code" != 0 ]; then
 fi
 push_compare --quiet || e2e_fail "after a tampered part, the pushed destination differs from the source"
 e2e_ok "tampered part refused ($answer); the push completed and the destination matches the source"
+
+# --- usage ---
+status=0
+err=$(e2e_cli token --path="$PUSH_DST_ROOT" --ttl=1 2>&1 >/dev/null) || status=$?
+[ "$status" = 2 ] && grep -q '^sitelift: error: ' <<<"$err" ||
+  e2e_fail "sitelift token --ttl=1: expected a usage error (status 2, 'sitelift: error: ...'), got status $status: $err"
+e2e_ok "a TTL below the minimum is a usage error: ${err#sitelift: error: }"

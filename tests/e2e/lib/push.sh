@@ -19,6 +19,21 @@ push_cleanup() {
 }
 trap push_cleanup EXIT
 
+# push_fresh_destination: a newly installed destination, with WP-Cron off (WordPress would otherwise run its
+# background jobs during the push's own requests, creating options and upload folders that the "unchanged"
+# checks would see), and no push job left on the source.
+push_fresh_destination() {
+  "$E2E_REPO/scripts/sites" reset destination >/dev/null 2>&1 || e2e_fail "resetting the destination failed"
+  sed -i "1a define( 'DISABLE_WP_CRON', true );" "$PUSH_DST_ROOT/wp-config.php"
+  push_forget
+}
+
+# push_forget: cancels any push job the source still has (an earlier test may have killed one on purpose; the
+# source refuses a new token while it has an unfinished job).
+push_forget() {
+  e2e_php -r 'SiteLift\push_cancel($argv[1]);' "$PUSH_SRC_ROOT" || e2e_fail "cannot cancel the source's earlier push"
+}
+
 # push_token [OPTIONS...]: creates a token on the destination; sets PUSH_TOKEN, PUSH_SITE, PUSH_TOKEN_JSON.
 push_token() {
   PUSH_TOKEN_JSON=$(e2e_cli token --path="$PUSH_DST_ROOT" --json "$@") || e2e_fail "sitelift token $* failed"
@@ -108,7 +123,21 @@ push_fingerprint() {
     done
     (cd "$root" && find . -mindepth 1 -path ./.sitelift -prune -o -printf '%y %m %T@ %s %p -> %l\n' | LC_ALL=C sort)
     (cd "$root" && find . -path ./.sitelift -prune -o -type f -print0 | LC_ALL=C sort -z | xargs -0 -r sha256sum)
-  } | sha256sum | cut -d' ' -f1
+  } >"$E2E_WORK/fingerprint-$site.txt"
+  sha256sum <"$E2E_WORK/fingerprint-$site.txt" | cut -d' ' -f1
+}
+
+# push_remember: takes the destination's fingerprint as the state that push_unchanged compares with.
+push_remember() {
+  PUSH_BEFORE=$(push_fingerprint destination)
+  cp "$E2E_WORK/fingerprint-destination.txt" "$E2E_WORK/fingerprint-before.txt"
+}
+
+# push_unchanged NAME: fails, showing what differs, unless the destination is as push_remember found it.
+push_unchanged() {
+  [ "$(push_fingerprint destination)" = "$PUSH_BEFORE" ] && return 0
+  e2e_fail "$1: the destination changed:
+$(diff "$E2E_WORK/fingerprint-before.txt" "$E2E_WORK/fingerprint-destination.txt" | head -n 20)"
 }
 
 # push_no_staging: nothing of a push was staged on the destination.

@@ -111,6 +111,7 @@ def send(args):
             if not args.token:
                 raise SystemExit("pushsign: --resign needs --token")
             key = mac_key(args.token)
+            set_header(headers, "X-SiteLift-Token", parse_token(args.token)[0]["i"])
         ts = int(time.time()) + args.timestamp_offset
         nonce = header(headers, "X-SiteLift-Nonce") if args.keep_nonce else secrets.token_hex(16)
         set_header(headers, "X-SiteLift-Timestamp", str(ts))
