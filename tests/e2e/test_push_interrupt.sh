@@ -5,11 +5,13 @@
 # connections, stalling, flipping bytes and losing acknowledgements (tests/e2e/lib/faultproxy.py). Every
 # rerun continues the same job from the last acknowledged part, and every result equals the source.
 #   SITELIFT_PUSH_CASES="kill chain fpm proxy"   the groups to run (default all)
+#   SITELIFT_PUSH_KILLS="files:1 part:2"         the kill points of the "kill" group (default: all of them)
 set -euo pipefail
 source "$(dirname "$0")/lib/e2e.sh"
 source "$(dirname "$0")/lib/push.sh"
 e2e_begin "push: interrupted pushes resume to the same result"
 cases="${SITELIFT_PUSH_CASES:-kill chain fpm proxy}"
+export PUSH_FP_NO_CONFIG=1  # every case installs the destination afresh, with its own salts
 want() { [[ " $cases " == *" $1 "* ]]; }
 
 fresh_destination() {
@@ -20,7 +22,7 @@ fresh_destination() {
 # result NAME: the destination equals the source and the uninterrupted run's result.
 result() {
   push_compare --quiet || e2e_fail "$1: the destination differs from the source"
-  [ "$(push_fingerprint destination)" = "$reference" ] || e2e_fail "$1: the destination differs from the uninterrupted push's"
+  push_unchanged "$1 (compared with the uninterrupted push)"
   push_status destination | jq -e '.receive.job.phase == "done"' >/dev/null ||
     e2e_fail "$1: the destination's job is not done: $(push_status destination | jq -c .receive.job)"
   push_status source | jq -e '.push.phase == "done"' >/dev/null ||
@@ -59,14 +61,15 @@ fresh_destination
 push_token
 push_ok
 push_compare --quiet || e2e_fail "uninterrupted push: the destination differs from the source"
-reference=$(push_fingerprint destination)
+push_remember  # the reference for every run below
 total_parts=$(push_status source | jq -r .push.parts)
 e2e_ok "uninterrupted push: $total_parts parts"
 
 # --- killed at one point, then run again ---
 if want kill; then
   [ "$total_parts" -ge 3 ] || e2e_fail "the small site went in $total_parts parts; the kill points need at least 3"
-  specs=$(printf '%s\n' database:1 files:1 files:2 part:1 "part:$((total_parts / 2))" "part:$((total_parts - 1))" finalize:1 | awk '!seen[$0]++')
+  specs=${SITELIFT_PUSH_KILLS:-}
+  [ -n "$specs" ] || specs=$(printf '%s\n' database:1 files:1 files:2 part:1 "part:$((total_parts / 2))" "part:$((total_parts - 1))" finalize:1 | awk '!seen[$0]++')
   for spec in $specs; do
     fresh_destination
     push_token

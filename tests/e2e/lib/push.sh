@@ -107,8 +107,11 @@ push_wait_for() {
 
 # The destination as a site: every table's checksum and every file, as e2e_fingerprint, but without what a
 # push may legitimately leave behind before its swap (SiteLift's own sitelift_* options, sl_* staging tables).
+# PUSH_FP_NO_CONFIG=1 leaves out wp-config.php too (for comparing destinations installed separately: each
+# install draws its own salts).
 push_fingerprint() {
-  local site="$1" root t
+  local site="$1" root t skip=.sitelift
+  [ "${PUSH_FP_NO_CONFIG:-0}" != 1 ] || skip=wp-config.php
   root="$(e2e_info "$site" root)"
   {
     for t in $(e2e_sql "$site" "SELECT TABLE_NAME FROM information_schema.TABLES WHERE TABLE_SCHEMA = DATABASE()
@@ -121,8 +124,8 @@ push_fingerprint() {
         e2e_sql "$site" "CHECKSUM TABLE \`$t\` EXTENDED"
       fi
     done
-    (cd "$root" && find . -mindepth 1 -path ./.sitelift -prune -o -printf '%y %m %T@ %s %p -> %l\n' | LC_ALL=C sort)
-    (cd "$root" && find . -path ./.sitelift -prune -o -type f -print0 | LC_ALL=C sort -z | xargs -0 -r sha256sum)
+    (cd "$root" && find . -mindepth 1 \( -path ./.sitelift -o -path "./$skip" \) -prune -o -printf '%y %m %T@ %s %p -> %l\n' | LC_ALL=C sort)
+    (cd "$root" && find . \( -path ./.sitelift -o -path "./$skip" \) -prune -o -type f -print0 | LC_ALL=C sort -z | xargs -0 -r sha256sum)
   } >"$E2E_WORK/fingerprint-$site.txt"
   sha256sum <"$E2E_WORK/fingerprint-$site.txt" | cut -d' ' -f1
 }
