@@ -44,6 +44,9 @@ struct ImportOptions {
     uint64_t min_free_bytes = 64ull << 20;  // stop staging before the disk gets fuller than this
     ReaderLimits limits;
     ProgressFn progress;
+    // Folders of the live site (relative to its root) that survive the swap as they are, replacing whatever
+    // the archive holds there: on a push, the destination's own SiteLift plugin.
+    std::vector<std::string> keep;
 };
 
 struct TableReport {
@@ -64,7 +67,7 @@ ImportResult import_site(const ImportOptions& options);
 
 // Puts the site that the last import replaced back in place. Throws Error(state) when there is none.
 void rollback_site(const SiteTarget& target);
-// Drops what the last import kept (backup tables and folders) and any leftover staging.
+// Drops what the last import kept (backup tables and folders), any leftover staging and any push being received.
 void cleanup_site(const SiteTarget& target);
 // The recorded state of the last import ({} when there is none).
 nlohmann::json site_state(const std::string& root);

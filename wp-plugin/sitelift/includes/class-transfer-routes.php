@@ -12,6 +12,9 @@ namespace SiteLift\Plugin;
 final class Transfer_Routes {
 	private const JOB = '(?P<job>[0-9a-f]{32})';
 
+	/** @var \WP_REST_Request|null The request the permission check let through last. */
+	private static $passed = null;
+
 	public static function register(): void {
 		add_action( 'rest_api_init', array( self::class, 'routes' ) );
 	}
@@ -75,6 +78,7 @@ final class Transfer_Routes {
 			),
 			'table_prefix' => $wpdb->base_prefix,
 			'url'          => untrailingslashit( home_url() ),
+			'keep'         => self::own_folder(),
 			'limits'       => array(
 				'max_body'           => self::max_body(),
 				'max_execution_time' => (int) ini_get( 'max_execution_time' ),
@@ -84,6 +88,18 @@ final class Transfer_Routes {
 				'db_server'          => (string) $wpdb->db_server_info(),
 			),
 		);
+	}
+
+	/**
+	 * This plugin's folder relative to the site root, so the swap keeps the destination's own copy of SiteLift
+	 * (the source may have none, or another version).
+	 *
+	 * @return string[]
+	 */
+	private static function own_folder(): array {
+		$root = trailingslashit( wp_normalize_path( ABSPATH ) );
+		$mine = wp_normalize_path( dirname( __DIR__ ) );
+		return str_starts_with( $mine, $root ) ? array( substr( $mine, strlen( $root ) ) ) : array();
 	}
 
 	/** The largest request body PHP accepts here (the web server may allow less; the source adapts to 413). */
@@ -108,6 +124,11 @@ final class Transfer_Routes {
 	 * @return true|\WP_Error
 	 */
 	public static function permission( \WP_REST_Request $request ) {
+		// WordPress asks again after the callback ran (to build the Allow header), when the nonce is already
+		// spent: the request that was let through stays let through.
+		if ( self::$passed === $request ) {
+			return true;
+		}
 		list( $method, $target, $headers, $body ) = self::wire( $request );
 		try {
 			$refused = \SiteLift\receive_authenticate( self::site(), $method, $target, $headers, $body );
@@ -115,9 +136,32 @@ final class Transfer_Routes {
 			return new \WP_Error( 'sitelift_unavailable', __( 'SiteLift cannot check the request right now.', 'sitelift' ), array( 'status' => 503 ) );
 		}
 		if ( null === $refused ) {
+			self::$passed = $request;
 			return true;
 		}
 		return new \WP_Error( (string) ( $refused['body']['code'] ?? 'sitelift_refused' ), (string) ( $refused['body']['message'] ?? '' ), array( 'status' => (int) $refused['status'] ) );
+	}
+
+	/**
+	 * The source's database may not list SiteLift among its active plugins; the destination keeps it active so
+	 * its admin can still see the report, roll back or delete the backup.
+	 */
+	private static function stay_active(): void {
+		$basename = plugin_basename( dirname( __DIR__ ) . '/sitelift.php' );
+		if ( is_multisite() ) {
+			$network = (array) get_site_option( 'active_sitewide_plugins', array() );
+			if ( ! isset( $network[ $basename ] ) ) {
+				$network[ $basename ] = time();
+				update_site_option( 'active_sitewide_plugins', $network );
+			}
+			return;
+		}
+		$active = (array) get_option( 'active_plugins', array() );
+		if ( ! in_array( $basename, $active, true ) ) {
+			$active[] = $basename;
+			sort( $active );
+			update_option( 'active_plugins', $active );
+		}
 	}
 
 	public static function handle( \WP_REST_Request $request ): \WP_REST_Response {
@@ -145,6 +189,7 @@ final class Transfer_Routes {
 		if ( $finalize && 200 === $answer['status'] && 'done' === ( $answer['body']['phase'] ?? '' ) ) {
 			// The database is the source's now: WordPress's caches of the old one are stale.
 			wp_cache_flush();
+			self::stay_active();
 			/**
 			 * Fires on the destination after a pushed site was swapped in (e.g. to install a must-use plugin).
 			 *
