@@ -62,6 +62,26 @@ bool env_config(DbConfig& cfg, std::string& why) {
     return true;
 }
 
+// ctest runs tests in parallel and these tests use fixed table names: each test gets a database of its own
+// (the test user may create databases named after the scratch one), dropped again by drop_isolated().
+void isolate(DbConfig& cfg) {
+    const auto* info = ::testing::UnitTest::GetInstance()->current_test_info();
+    std::string name = std::string(info->test_suite_name()) + "." + info->name();
+    std::string db = cfg.database + "_" + Sha256::hex(name).substr(0, 12);
+    Connection c(cfg);
+    c.execute("DROP DATABASE IF EXISTS " + quote_identifier(db));
+    c.execute("CREATE DATABASE " + quote_identifier(db) + " CHARACTER SET utf8mb4 COLLATE utf8mb4_unicode_ci");
+    cfg.database = db;
+}
+
+void drop_isolated(const DbConfig& cfg) {
+    try {
+        Connection c(cfg);
+        c.execute("DROP DATABASE IF EXISTS " + quote_identifier(cfg.database));
+    } catch (...) {
+    }
+}
+
 #define REQUIRE_DB(cfg)                             \
     DbConfig cfg;                                   \
     do {                                            \
@@ -226,6 +246,7 @@ protected:
     void SetUp() override {
         std::string why;
         if (!env_config(cfg_, why)) FAIL() << why;
+        isolate(cfg_);
         Connection c(cfg_);
         drop_prefixed(c, "slt_ck_");
     }
@@ -235,6 +256,7 @@ protected:
             drop_prefixed(c, "slt_ck_");
         } catch (...) {
         }
+        drop_isolated(cfg_);
     }
 
     // Dumps `table` in chunks of max_rows and checks: every row exactly once and in the whole dump's order,
@@ -605,6 +627,7 @@ protected:
     void SetUp() override {
         std::string why;
         if (!env_config(cfg_, why)) FAIL() << why;
+        isolate(cfg_);
         target_.root = root_.path;
         target_.db = cfg_;
         target_.table_prefix = kDst;
@@ -670,7 +693,10 @@ protected:
         site_.wp_version = "6.5";
     }
 
-    void TearDown() override { cleanup(); }
+    void TearDown() override {
+        cleanup();
+        drop_isolated(cfg_);
+    }
 
     void cleanup() {
         try {
@@ -1072,6 +1098,7 @@ protected:
     void SetUp() override {
         std::string why;
         if (!env_config(cfg_, why)) FAIL() << why;
+        isolate(cfg_);
         site_.target.root = root_.path;
         site_.target.db = cfg_;
         site_.target.table_prefix = kRqPrefix;
@@ -1100,6 +1127,7 @@ protected:
             ADD_FAILURE() << "receive_forget: " << e.what();
         }
         drop();
+        drop_isolated(cfg_);
     }
     void drop() {
         try {
