@@ -1,0 +1,93 @@
+<?php
+/**
+ * The destination's screen through its REST routes: the site name, a token shown once and never stored,
+ * revoking it, and the import actions for hosts.
+ *
+ * @package SiteLift
+ */
+
+namespace SiteLift\Tests;
+
+use SiteLift\Plugin\Receiver;
+
+final class ReceiverTest extends TestCase {
+	public function test_the_default_site_name_is_a_slug_of_the_blog_name(): void {
+		$old = get_option( 'blogname' );
+		update_option( 'blogname', 'Ça & Co — Shop!' );
+		try {
+			$this->assertMatchesRegularExpression( '/^[a-z0-9-]+$/', Receiver::default_site_name() );
+			$this->assertStringStartsWith( 'ca-co', Receiver::default_site_name() );
+		} finally {
+			update_option( 'blogname', $old );
+		}
+		$this->assertSame( 'my-site.example', Receiver::sanitize_site_name( '  My Site.Example ' ) );
+	}
+
+	public function test_a_token_is_shown_once_and_only_its_fingerprint_stays(): void {
+		global $wpdb;
+		$response = $this->rest_as_admin( 'POST', '/sitelift/v1/admin/receive/token', array( 'site_name' => 'Target Site', 'ttl' => 3600 ) );
+		$this->assertSame( 200, $response->get_status(), wp_json_encode( $response->get_data() ) );
+		$data  = $response->get_data();
+		$token = $data['token'];
+		$this->assertIsString( $token );
+		$this->assertGreaterThanOrEqual( 32, strlen( $token ) );
+		$this->assertSame( 'target-site', $data['site_name'] );
+		$this->assertEqualsWithDelta( time() + 3600, $data['expires_at'], 120 );
+		$this->assertSame( 'target-site', get_option( Receiver::SITE_NAME_OPTION ) );
+
+		// Not in the database, not in the next view.
+		$stored = $wpdb->get_col( "SELECT option_value FROM {$wpdb->options} WHERE option_name LIKE 'sitelift%'" );
+		foreach ( $stored as $value ) {
+			$this->assertStringNotContainsString( $token, $value );
+		}
+		$view = $this->rest_as_admin( 'GET', '/sitelift/v1/admin/receive' )->get_data();
+		$this->assertStringNotContainsString( $token, wp_json_encode( $view ) );
+		$this->assertSame( 'target-site', $view['token']['site_name'] );
+		$this->assertFalse( (bool) $view['token']['revoked'] );
+		$this->assertNotEmpty( $view['token']['fingerprint'] );
+	}
+
+	public function test_revoking_the_token(): void {
+		$this->rest_as_admin( 'POST', '/sitelift/v1/admin/receive/token', array( 'site_name' => 'target' ) );
+		$response = $this->rest_as_admin( 'POST', '/sitelift/v1/admin/receive/revoke' );
+		$this->assertSame( 200, $response->get_status() );
+		$this->assertTrue( (bool) $response->get_data()['token']['revoked'] );
+	}
+
+	public function test_rollback_without_an_import_is_refused_cleanly(): void {
+		$response = $this->rest_as_admin( 'POST', '/sitelift/v1/admin/receive/rollback' );
+		$this->assertContains( $response->get_status(), array( 409, 500 ) );
+		$this->assertNotEmpty( $response->get_data()['message'] );
+	}
+
+	public function test_import_actions_fire_once_per_job(): void {
+		$before = array();
+		$after  = array();
+		$b      = static function ( $job ) use ( &$before ) {
+			$before[] = $job['id'];
+		};
+		$a      = static function ( $job ) use ( &$after ) {
+			$after[] = $job['id'];
+		};
+		add_action( 'sitelift_before_import', $b );
+		add_action( 'sitelift_after_import', $a );
+		try {
+			Receiver::fire_hooks( array( 'id' => 'job-1', 'phase' => 'receiving' ) );
+			$this->assertSame( array(), $before );
+			Receiver::fire_hooks( array( 'id' => 'job-1', 'phase' => 'finalizing' ) );
+			Receiver::fire_hooks( array( 'id' => 'job-1', 'phase' => 'finalizing' ) );
+			$this->assertSame( array( 'job-1' ), $before );
+			$this->assertSame( array(), $after );
+			Receiver::fire_hooks( array( 'id' => 'job-1', 'phase' => 'done' ) );
+			Receiver::fire_hooks( array( 'id' => 'job-1', 'phase' => 'done' ) );
+			$this->assertSame( array( 'job-1' ), $after );
+			// A later job that went straight to done still gets both, in order.
+			Receiver::fire_hooks( array( 'id' => 'job-2', 'phase' => 'done' ) );
+			$this->assertSame( array( 'job-1', 'job-2' ), $before );
+			$this->assertSame( array( 'job-1', 'job-2' ), $after );
+		} finally {
+			remove_action( 'sitelift_before_import', $b );
+			remove_action( 'sitelift_after_import', $a );
+		}
+	}
+}
