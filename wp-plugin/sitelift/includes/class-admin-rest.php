@@ -237,10 +237,10 @@ final class Admin_Rest {
 
 	public static function step() {
 		if ( function_exists( 'set_time_limit' ) ) {
-			@set_time_limit( (int) Runner::STEP_SECONDS + 20 ); // phpcs:ignore WordPress.PHP.NoSilencedErrors
+			@set_time_limit( (int) Runner::step_seconds() + 20 ); // phpcs:ignore WordPress.PHP.NoSilencedErrors
 		}
 		ignore_user_abort( true ); // a closed tab must not cut a step in half
-		$result = Runner::step( Runner::STEP_SECONDS, 'page' );
+		$result = Runner::step( Runner::step_seconds(), 'page' );
 		if ( is_array( $result ) ) {
 			$result['destination_warnings'] = Preflight::destination_warnings( Preflight::summary(), $result['state'] );
 		}

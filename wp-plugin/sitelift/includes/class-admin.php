@@ -79,7 +79,7 @@ final class Admin {
 			'namespace'   => Admin_Rest::NS,
 			'siteUrl'     => home_url(),
 			'userLogin'   => wp_get_current_user()->user_login,
-			'stepSeconds' => Runner::STEP_SECONDS,
+			'stepSeconds' => Runner::step_seconds(),
 			'preflight'   => get_transient( Preflight::TRANSIENT ) ? get_transient( Preflight::TRANSIENT ) : null,
 			'migrate'     => 'migrate' === $tab ? Runner::view() : null,
 			'receive'     => 'receive' === $tab ? Receiver::view() : null,

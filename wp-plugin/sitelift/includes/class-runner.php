@@ -54,6 +54,21 @@ final class Runner {
 		'result',
 	);
 
+	/**
+	 * Seconds of work per step, as the `sitelift_step_seconds` filter may set them for a host whose requests
+	 * may run longer or must stay shorter (1 to 50).
+	 */
+	public static function step_seconds(): float {
+		/**
+		 * Filters how many seconds one step of a migration may work (default 20: one step must fit in one
+		 * PHP request, 30 seconds on most hosts).
+		 *
+		 * @param float $seconds
+		 */
+		$seconds = (float) apply_filters( 'sitelift_step_seconds', self::STEP_SECONDS );
+		return max( 1.0, min( 50.0, $seconds ) );
+	}
+
 	/** @var bool this request already ran a step (a page visit then runs no second one) */
 	private static $stepped = false;
 
@@ -387,7 +402,7 @@ final class Runner {
 		if ( ! $job || 'running' !== ( $job['status'] ?? '' ) ) {
 			return;
 		}
-		$result = self::step( self::STEP_SECONDS, 'cron' );
+		$result = self::step( self::step_seconds(), 'cron' );
 		if ( is_array( $result ) && ! empty( $result['busy'] ) ) {
 			self::schedule( self::PAGE_GRACE ); // somebody else is stepping; look again later
 		}
@@ -413,8 +428,8 @@ final class Runner {
 			return;
 		}
 		$elapsed = isset( $_SERVER['REQUEST_TIME_FLOAT'] ) ? microtime( true ) - (float) $_SERVER['REQUEST_TIME_FLOAT'] : 0.0;
-		$budget  = min( self::STEP_SECONDS, 25.0 - $elapsed );
-		if ( $budget < 5.0 ) {
+		$budget  = min( self::step_seconds(), 25.0 - $elapsed );
+		if ( $budget < 1.0 ) {
 			return;
 		}
 		ignore_user_abort( true );

@@ -1,0 +1,95 @@
+// The whole journey in a browser: a token generated and copied on the destination, pasted on the source with
+// the site name, Migrate, the bar up to 100%, then the source's posts and images at the destination's URL and
+// the source admin's login working there. Screenshots of each screen go to artifacts/.
+import { test, before, after } from 'node:test';
+import assert from 'node:assert/strict';
+import {
+  info, sites, launch, shot, percent, sleep, generateToken, openSourceScreen, writeMuPlugin, removeMuPlugin,
+  mails, sourceJob, checkDestinationContent, checkDestinationLogins, artifacts,
+} from './lib.mjs';
+import path from 'node:path';
+import { copyFileSync } from 'node:fs';
+
+const MU = 'sitelift-browser-test.php';
+let browser;
+
+before(async () => {
+  sites('reset', 'destination');
+  // Short steps, so the bar moves visibly on the small test site.
+  writeMuPlugin('source', MU, "<?php\n// Written by SiteLift's browser tests.\nadd_filter( 'sitelift_step_seconds', function () { return 2.0; } );\n");
+  browser = await launch();
+});
+
+after(async () => {
+  removeMuPlugin('source', MU);
+  if (browser) await browser.close();
+});
+
+test('migrate from the source screen while it stays open', { timeout: 15 * 60 * 1000 }, async () => {
+  const mailsBefore = mails('source').length;
+  const { token, shown, siteName } = await generateToken(browser, 'open');
+  assert.equal(token, shown, 'the Copy button put the token on the clipboard');
+  assert.ok(token.length >= 32, 'a token was shown');
+  assert.equal(siteName, 'sitelift-destination', 'the default site name is a slug of the blog name');
+
+  const page = await openSourceScreen(browser);
+  await shot(page, 'open-source-preflight');
+  assert.match(await page.textContent('#sitelift-preflight-body'), /after connecting/);
+
+  await page.fill('#sitelift-token', token);
+  await page.fill('#sitelift-dest-name', siteName);
+  await page.click('#sitelift-migrate');
+  await page.waitForSelector('#sitelift-progress:not([hidden])');
+  assert.equal(await page.inputValue('#sitelift-token'), '', 'the token field is emptied once the migration starts');
+
+  // Watch the bar until it reaches 100%.
+  const seen = [];
+  let progressShot = false;
+  const deadline = Date.now() + 12 * 60 * 1000;
+  for (;;) {
+    const p = await percent(page);
+    if (!Number.isNaN(p) && seen[seen.length - 1] !== p) seen.push(p);
+    if (!progressShot && p >= 15 && p < 95) {
+      await shot(page, 'open-source-progress');
+      await page.locator('#sitelift-progress').screenshot({ path: path.join(artifacts, 'progress-card.png') });
+      progressShot = true;
+    }
+    if (p === 100) break;
+    const failed = await page.$('#sitelift-progress-error .notice-error');
+    if (failed) assert.fail(`the migration stopped: ${await failed.textContent()}`);
+    assert.ok(Date.now() < deadline, `the bar reached only ${p}% in time (seen: ${seen.join(', ')})`);
+    await sleep(250);
+  }
+  assert.ok(seen.length >= 3, `the bar moved in steps (seen: ${seen.join(', ')})`);
+  for (let i = 1; i < seen.length; i++) assert.ok(seen[i] >= seen[i - 1], `the bar never goes back (seen: ${seen.join(', ')})`);
+
+  await page.waitForSelector('#sitelift-report:not([hidden])');
+  const report = await page.textContent('#sitelift-report');
+  assert.match(report, /Log in there as admin with the password you use here/);
+  const link = await page.getAttribute('#sitelift-dest-link', 'href');
+  assert.equal(link.replace(/\/$/, ''), info.destination.url);
+  await shot(page, 'open-source-done');
+
+  // The log downloads, without the token.
+  const [download] = await Promise.all([page.waitForEvent('download'), page.click('#sitelift-log')]);
+  const logPath = path.join(artifacts, 'open-migration-log.txt');
+  await download.saveAs(logPath);
+  const { readFileSync } = await import('node:fs');
+  assert.ok(!readFileSync(logPath, 'utf8').includes(token), 'the log does not contain the token');
+  await page.context().close();
+
+  const job = sourceJob();
+  assert.equal(job.status, 'done');
+  assert.equal(job.token, undefined);
+
+  const sent = mails('source').slice(mailsBefore).join('\n');
+  assert.match(sent, /Subject: \[SiteLift Source\] Migration to "sitelift-destination" started/);
+  assert.match(sent, /Subject: \[SiteLift Source\] Migration to "sitelift-destination" completed/);
+  assert.ok(!sent.includes(token), 'no email contains the token');
+
+  await checkDestinationContent(browser, assert, 'open');
+  await checkDestinationLogins(browser, assert);
+  if (process.env.SITELIFT_UPDATE_DOCS_SCREENSHOT === '1') {
+    copyFileSync(path.join(artifacts, 'progress-card.png'), path.resolve(artifacts, '../../../docs/admin-progress.png'));
+  }
+});
