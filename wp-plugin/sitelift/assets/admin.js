@@ -323,8 +323,8 @@
 			$( 'sitelift-cancel' ).hidden = ! ( status === 'running' || status === 'failed' || status === 'interrupted' );
 			$( 'sitelift-resume' ).hidden = ! ( status === 'failed' || status === 'interrupted' );
 			$( 'sitelift-new' ).hidden = status !== 'done';
-			if ( status === 'failed' || status === 'interrupted' ) {
-				$( 'sitelift-start-card' ).hidden = view.has_token;
+			if ( ( status === 'failed' || status === 'interrupted' ) && ! $( 'sitelift-dest-name' ).value ) {
+				$( 'sitelift-dest-name' ).value = view.site_name || '';
 			}
 			renderReport();
 		}
@@ -414,10 +414,12 @@
 				notice( __( 'Paste the machine token and enter the destination\'s site name.', 'sitelift' ) );
 				return;
 			}
-			var resuming = view.status === 'failed' || view.status === 'interrupted';
+			// After a failure: with the stored token gone, the pasted one lets the same migration go on;
+			// otherwise Migrate starts over (Resume goes on with the stored token).
+			var resuming = ( view.status === 'failed' || view.status === 'interrupted' ) && ! view.has_token && name === view.site_name;
 			$( 'sitelift-migrate' ).disabled = true;
 			clearNotice();
-			var req = resuming && ! view.has_token
+			var req = resuming
 				? api( '/admin/migrate/resume', 'POST', { token: token } )
 				: api( '/admin/migrate/start', 'POST', { token: token, site_name: name } );
 			req.then( function ( next ) {
