@@ -78,7 +78,10 @@ final class ReceiverTest extends TestCase {
 			Receiver::fire_hooks( array( 'id' => 'job-1', 'phase' => 'finalizing' ) );
 			$this->assertSame( array( 'job-1' ), $before );
 			$this->assertSame( array(), $after );
+			// What the source's database brought along when it was copied here.
+			update_option( \SiteLift\Plugin\Runner::JOB_OPTION, array( 'status' => 'running' ), false );
 			Receiver::fire_hooks( array( 'id' => 'job-1', 'phase' => 'done' ) );
+			$this->assertNull( \SiteLift\Plugin\Runner::job(), 'a push job copied from the source is dropped' );
 			Receiver::fire_hooks( array( 'id' => 'job-1', 'phase' => 'done' ) );
 			$this->assertSame( array( 'job-1' ), $after );
 			// A later job that went straight to done still gets both, in order.

@@ -206,6 +206,9 @@ final class Receiver {
 		if ( 'done' === $phase && get_option( self::AFTER_FIRED_OPTION ) !== $id ) {
 			update_option( self::AFTER_FIRED_OPTION, $id, false );
 			delete_option( self::WATCH_OPTION );
+			// The database is the source's now: a push job or summary it had when it was copied is not ours.
+			Runner::forget();
+			delete_transient( Preflight::TRANSIENT );
 			/**
 			 * Fires on the destination after an incoming migration replaced this site (the database and files are
 			 * the source's now). Hosts install their must-use plugins here.
