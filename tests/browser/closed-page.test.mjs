@@ -4,7 +4,7 @@
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import {
-  info, sites, launch, shot, percent, sleep, generateToken, openSourceScreen, writeMuPlugin, removeMuPlugin,
+  info, sites, launch, shot, percent, sleep, generateToken, openSourceScreen, writeMuPlugin, removeMuPlugin, resetSourceJob,
   sourceJob, checkDestinationContent,
 } from './lib.mjs';
 
@@ -13,6 +13,7 @@ let browser;
 
 before(async () => {
   sites('reset', 'destination');
+  resetSourceJob();
   writeMuPlugin('source', MU, `<?php
 // Written by SiteLift's browser tests: short steps, and a host that blocks requests to itself.
 add_filter( 'sitelift_step_seconds', function () { return 2.0; } );

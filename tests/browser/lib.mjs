@@ -39,8 +39,11 @@ export async function newPage(browser, site) {
   // Only the local sites: no fonts, avatars or anything else from outside (this machine has no network).
   await context.route((url) => url.hostname !== '127.0.0.1' && url.protocol !== 'data:', (route) => route.abort());
   const page = await context.newPage();
+  page.on('dialog', (dialog) => dialog.accept()); // the screens confirm() before replacing a token or cancelling
   page.on('pageerror', (err) => console.log(`[${site}] page error: ${err.message}`));
-  page.on('console', (msg) => { if (msg.type() === 'error') console.log(`[${site}] console: ${msg.text()}`); });
+  page.on('console', (msg) => {
+    if (msg.type() === 'error' && !msg.text().includes('net::ERR_FAILED')) console.log(`[${site}] console: ${msg.text()}`);
+  });
   return page;
 }
 
@@ -63,6 +66,11 @@ export function sourceJob() {
   return JSON.parse(out.trim().split('\n').pop() || '{}');
 }
 
+/** Forgets any earlier migration from the source (a run without a fresh seed may have left one). */
+export function resetSourceJob() {
+  wpEval('source', '\\SiteLift\\Plugin\\Runner::cancel(); \\SiteLift\\Plugin\\Runner::forget(); delete_transient( "sitelift_preflight" );');
+}
+
 /** Writes a must-use plugin into a site (removed by removeMuPlugin or by resetting the site). */
 export function writeMuPlugin(site, name, code) {
   const dir = path.join(info[site].root, 'wp-content/mu-plugins');
@@ -79,6 +87,25 @@ export function mails(site) {
   const dir = info[site].mail_dir;
   if (!existsSync(dir)) return [];
   return readdirSync(dir).sort().map((f) => readFileSync(path.join(dir, f), 'utf8'));
+}
+
+/** Decodes RFC 2047 encoded words (=?charset?Q|B?...?=) as PHPMailer writes long or non-ASCII subjects. */
+function decodeWords(text) {
+  return text.replace(/=\?([^?]+)\?([QqBb])\?([^?]*)\?=\s*/g, (_, charset, enc, data) => {
+    const buf = enc.toUpperCase() === 'B'
+      ? Buffer.from(data, 'base64')
+      : Buffer.from(data.replace(/_/g, ' ').replace(/=([0-9A-Fa-f]{2})/g, (m, h) => String.fromCharCode(parseInt(h, 16))), 'latin1');
+    return buf.toString('utf8');
+  });
+}
+
+/** The decoded subjects of a site's mails, oldest first. */
+export function mailSubjects(site) {
+  return mails(site).map((m) => {
+    const head = m.split(/\r?\n\r?\n/)[0].replace(/\r?\n[ \t]+/g, ' ');
+    const line = head.split(/\r?\n/).find((l) => /^Subject:/i.test(l)) || '';
+    return decodeWords(line.replace(/^Subject:\s*/i, '')).trim();
+  });
 }
 
 /**
