@@ -115,6 +115,18 @@ final class RunnerTest extends TestCase {
 		}
 	}
 
+	public function test_wp_cron_runs_a_step_when_the_page_is_closed(): void {
+		$this->rest_as_admin( 'POST', '/sitelift/v1/admin/migrate/start', array( 'token' => $this->token(), 'site_name' => 'nowhere' ) );
+		wp_set_current_user( 0 ); // cron runs for nobody
+		do_action( Runner::CRON_HOOK );
+		$job = Runner::job();
+		$this->assertGreaterThan( 0, (int) $job['last_step_at'] );
+		$this->assertSame( 'cron', $job['last_origin'] );
+		if ( 'running' === $job['status'] ) {
+			$this->assertNotFalse( wp_next_scheduled( Runner::CRON_HOOK ), 'the next step is scheduled' );
+		}
+	}
+
 	public function test_no_step_without_a_running_migration(): void {
 		$response = $this->rest_as_admin( 'POST', '/sitelift/v1/admin/migrate/step' );
 		$this->assertSame( 409, $response->get_status() );
