@@ -1,11 +1,13 @@
 // The whole journey in a browser: a token generated and copied on the destination, pasted on the source with
 // the site name, Migrate, the bar up to 100%, then the source's posts and images at the destination's URL and
-// the source admin's login working there. Screenshots of each screen go to artifacts/.
+// the source admin's login working there; last, Roll back on the destination's screen puts its own site back.
+// Screenshots of each screen go to artifacts/.
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import {
   info, sites, launch, shot, percent, sleep, generateToken, openSourceScreen, writeMuPlugin, removeMuPlugin, resetSourceJob,
-  mails, mailSubjects, sourceJob, checkDestinationContent, checkDestinationLogins, artifacts,
+  mails, mailSubjects, sourceJob, checkDestinationContent, checkDestinationLogins, artifacts, newPage, login,
+  atDestination, latestSourcePost,
 } from './lib.mjs';
 import path from 'node:path';
 import { copyFileSync } from 'node:fs';
@@ -92,6 +94,27 @@ test('migrate from the source screen while it stays open', { timeout: 15 * 60 * 
 
   await checkDestinationContent(browser, assert, 'open');
   await checkDestinationLogins(browser, assert);
+
+  // The destination's own screen, now run by the source's admin: the migration done, then Roll back.
+  const dest = await newPage(browser, 'destination');
+  await login(dest, 'destination', info.source.admin.user, info.source.admin.password);
+  await dest.goto(`${info.destination.url}/wp-admin/tools.php?page=sitelift&tab=receive`);
+  await dest.waitForSelector('#sitelift-incoming-phase');
+  assert.equal(await dest.textContent('#sitelift-incoming-phase'), 'Done');
+  await dest.waitForSelector('#sitelift-import-card:not([hidden])');
+  await shot(dest, 'open-destination-after');
+  assert.equal(await dest.isDisabled('#sitelift-rollback'), false, 'Roll back is offered');
+  await dest.click('#sitelift-rollback');
+  await dest.waitForSelector('.sitelift-notices .notice-success', { timeout: 120000 });
+  await shot(dest, 'open-destination-rolled-back');
+  await dest.context().close();
+  // Its own admin logs in again, and its front page no longer shows the source's posts.
+  const own = await newPage(browser, 'destination');
+  await login(own, 'destination', info.destination.admin.user, info.destination.admin.password);
+  await own.goto(`${info.destination.url}/`);
+  const links = await own.$$eval('a', (as) => as.map((a) => a.href));
+  assert.ok(!links.includes(atDestination(latestSourcePost())), 'after the rollback the source\'s posts are gone');
+  await own.context().close();
   if (process.env.SITELIFT_UPDATE_DOCS_SCREENSHOT === '1') {
     copyFileSync(path.join(artifacts, 'progress-card.png'), path.resolve(artifacts, '../../../docs/admin-progress.png'));
   }
