@@ -44,6 +44,8 @@ if test "$PHP_SITELIFT" != "no"; then
     ext/core/import.cpp
     ext/core/manifest.cpp
     ext/core/path_safety.cpp
+    ext/core/push.cpp
+    ext/core/receive.cpp
     ext/core/rewrite.cpp
     ext/core/scan.cpp
     ext/core/sha256.cpp
@@ -51,6 +53,7 @@ if test "$PHP_SITELIFT" != "no"; then
     ext/core/sql_literal.cpp
     ext/core/sql_load.cpp
     ext/core/sql_parse.cpp
+    ext/core/workdir.cpp
   "
   sitelift_binding_sources="ext/php/sitelift.cpp"
 

@@ -6,6 +6,7 @@
 #include <climits>
 #include <cstdio>
 #include <cstdlib>
+#include <cstring>
 #include <ctime>
 #include <fstream>
 #include <memory>
@@ -24,6 +25,7 @@
 #include "rewrite.hpp"
 #include "sha256.hpp"
 #include "sql.hpp"
+#include "workdir.hpp"
 
 namespace sitelift {
 
@@ -34,6 +36,8 @@ namespace {
 constexpr const char* kStagePrefix = "sl_stage_";
 constexpr const char* kBackupPrefix = "sl_bak_";
 constexpr const char* kDiscardPrefix = "sl_dis_";
+// Which table chunks of a push the database already holds, committed with their rows (see docs/push-design.md).
+constexpr const char* kLedgerTable = "sl_stage__sitelift_ledger";
 constexpr size_t kChunk = 1u << 20;
 constexpr uint64_t kMaxSiteJson = 1u << 20;
 constexpr uint64_t kMaxExtraSql = 64u << 20;
@@ -44,70 +48,19 @@ struct WorkPaths {
     explicit WorkPaths(const std::string& root)
         : root(root), work(root + "/.sitelift"), stage(work + "/stage"), stage_files(stage + "/files"),
           stage_sql(stage + "/sql"), backup(work + "/backup"), discard(work + "/discard"), state(work + "/state.json"),
-          lock(work + "/lock") {}
+          lock(work + "/lock"), receive(work + "/receive"), job(receive + "/job.json"),
+          entries(receive + "/entries.jsonl"), manifest(receive + "/manifest.json") {}
     std::string root, work, stage, stage_files, stage_sql, backup, discard, state, lock;
+    std::string receive, job, entries, manifest;  // a push being received
 };
-
-bool exists_nofollow(const std::string& p) {
-    struct stat st;
-    return ::lstat(p.c_str(), &st) == 0;
-}
-
-void make_dir(const std::string& p, mode_t mode) {
-    if (::mkdir(p.c_str(), mode) != 0 && errno != EEXIST) throw_errno(ErrorKind::io, "cannot create '" + p + "'", errno);
-}
-
-void write_file_atomic(const std::string& path, const std::string& content) {
-    std::string tmp = path + ".tmp";
-    int fd = ::open(tmp.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC | O_NOFOLLOW, 0600);
-    if (fd < 0) throw_errno(ErrorKind::io, "cannot write '" + tmp + "'", errno);
-    size_t off = 0;
-    while (off < content.size()) {
-        ssize_t n = ::write(fd, content.data() + off, content.size() - off);
-        if (n < 0) {
-            if (errno == EINTR) continue;
-            int e = errno;
-            ::close(fd);
-            throw_errno(ErrorKind::io, "cannot write '" + tmp + "'", e);
-        }
-        off += static_cast<size_t>(n);
-    }
-    if (::fsync(fd) != 0 || ::close(fd) != 0) throw_errno(ErrorKind::io, "cannot write '" + tmp + "'", errno);
-    if (::rename(tmp.c_str(), path.c_str()) != 0) throw_errno(ErrorKind::io, "cannot replace '" + path + "'", errno);
-}
-
-void do_rename(const std::string& from, const std::string& to) {
-    if (::rename(from.c_str(), to.c_str()) != 0)
-        throw_errno(ErrorKind::io, "cannot move '" + from + "' to '" + to + "'", errno);
-}
-
-// The work folder lives inside the web root: make sure no web server hands it out.
-void ensure_work_dir(const WorkPaths& w) {
-    make_dir(w.work, 0700);
-    std::string ht = w.work + "/.htaccess";
-    if (!exists_nofollow(ht)) write_file_atomic(ht, "Require all denied\nDeny from all\n");
-    std::string idx = w.work + "/index.php";
-    if (!exists_nofollow(idx)) write_file_atomic(idx, "<?php\n// Silence.\n");
-}
 
 class WorkLock {
 public:
-    explicit WorkLock(const WorkPaths& w) {
-        ensure_work_dir(w);
-        fd_ = ::open(w.lock.c_str(), O_RDWR | O_CREAT | O_CLOEXEC | O_NOFOLLOW, 0600);
-        if (fd_ < 0) throw_errno(ErrorKind::io, "cannot open the lock file", errno);
-        if (::flock(fd_, LOCK_EX | LOCK_NB) != 0) {
-            ::close(fd_);
-            throw Error(ErrorKind::state, "another SiteLift job is running on this site; wait for it to finish");
-        }
-    }
-    ~WorkLock() {
-        ::flock(fd_, LOCK_UN);
-        ::close(fd_);
-    }
+    explicit WorkLock(const WorkPaths& w)
+        : lock_((ensure_work_dir(w.work), w.lock), "another SiteLift job is running on this site; wait for it to finish") {}
 
 private:
-    int fd_;
+    FileLock lock_;
 };
 
 json read_state(const WorkPaths& w) {
@@ -218,7 +171,7 @@ void recover(Connection& conn, const WorkPaths& w) {
 }
 
 void drop_staging(Connection& conn, const WorkPaths& w) {
-    remove_tree(w.stage);
+    remove_tree(w.stage);  // (a push being received keeps its record in w.receive; see receive_begin)
     drop_tables(conn, tables_like(conn, kStagePrefix));
 }
 
@@ -255,6 +208,28 @@ std::string strip_trailing_slashes(std::string s) {
     return s;
 }
 
+}  // namespace
+
+json import_result_json(const ImportResult& r) {
+    json reports = json::object();
+    for (const auto& [name, t] : r.table_reports) reports[name] = {{"rows", t.rows}, {"values_changed", t.values_changed}};
+    return {{"tables", r.tables},
+            {"rows", r.rows},
+            {"files", r.files},
+            {"dirs", r.dirs},
+            {"symlinks", r.symlinks},
+            {"file_bytes", r.file_bytes},
+            {"values_changed", r.values_changed},
+            {"values_skipped_unsafe", r.values_skipped_unsafe},
+            {"table_reports", reports},
+            {"source_url", r.source_url},
+            {"destination_url", r.destination_url},
+            {"warnings", r.warnings},
+            {"seconds", r.seconds}};
+}
+
+namespace {
+
 // ---- the importer ----------------------------------------------------------------------------------------------
 
 class Importer {
@@ -272,6 +247,7 @@ public:
         Connection conn(opt_.target.db);
         recover(conn, w);
         drop_staging(conn, w);
+        remove_tree(w.receive);  // an import replaces any push being received
 
         dest_url_ = opt_.url.empty() ? live_option(conn, "home") : opt_.url;
         dest_url_ = strip_trailing_slashes(dest_url_);
@@ -332,7 +308,8 @@ private:
         if (t.empty() || t.size() > 64 || t.find('/') != std::string::npos || t.find('\\') != std::string::npos ||
             t.find('\0') != std::string::npos || t.find('.') != std::string::npos || !is_valid_utf8(t))
             throw Error(ErrorKind::security, "the archive names an invalid table '" + t + "'");
-        if (is_work_table(t)) throw Error(ErrorKind::security, "the archive names a reserved table '" + t + "'");
+        if (is_work_table(t) || t == std::string(kLedgerTable).substr(9))
+            throw Error(ErrorKind::security, "the archive names a reserved table '" + t + "'");
     }
 
     // Reads the whole current entry into a string, refusing more than limit bytes.
@@ -386,29 +363,11 @@ private:
             throw Error(ErrorKind::archive, "not a SiteLift archive: it does not start with site.json");
         const std::string site_json = read_small(r, e, kMaxSiteJson);
         try {
-            site_ = site_from_json(json::parse(site_json));
+            set_site(site_from_json(json::parse(site_json)));
         } catch (const json::parse_error&) {
             throw Error(ErrorKind::archive, "site.json is not valid JSON");
         }
-        if (site_.table_prefix.empty()) throw Error(ErrorKind::archive, "site.json names no table prefix");
-        std::set<std::string> finals;
-        for (const auto& t : site_.tables) {
-            check_table_name(t);
-            std::string fin = final_table_name(t);
-            check_table_name(fin);
-            if (!finals.insert(fin).second) throw Error(ErrorKind::archive, "the archive names table '" + t + "' twice");
-            table_map_[t] = fin;
-        }
-        if (opt_.rewrite) {
-            SiteMove move;
-            move.from_urls = {strip_trailing_slashes(site_.home)};
-            if (strip_trailing_slashes(site_.siteurl) != move.from_urls[0])
-                move.from_urls.push_back(strip_trailing_slashes(site_.siteurl));
-            move.to_url = dest_url_;
-            move.from_path = strip_trailing_slashes(site_.abspath);
-            move.to_path = root_;
-            rewriter = std::make_unique<Rewriter>(Rewriter::for_site_move(move));
-        }
+        rewriter = make_rewriter();
 
         std::set<std::string> loaded;
         std::vector<char> buf(kChunk);
@@ -447,13 +406,42 @@ private:
                 throw Error(ErrorKind::integrity, "the archive lacks the data of table '" + t + "'");
         report("verify", "database", r.compressed_bytes());
         loader.wait();
+        complete_stage(tree, r.compressed_bytes());
+    }
+
+    // Everything streamed in: compare with the manifest, then create what had to wait for verification.
+    void complete_stage(SafeTree& tree, uint64_t done) {
         verify_manifest();
-        report("verify", "files", r.compressed_bytes());
+        report("verify", "files", done);
         create_symlinks(tree);
         fix_directories(tree);
-        if (rewriter) {
-            result_.values_skipped_unsafe = rewrite_skipped_;
+        result_.values_skipped_unsafe = rewrite_skipped_;
+    }
+
+    void set_site(SiteInfo site) {
+        site_ = std::move(site);
+        if (site_.table_prefix.empty()) throw Error(ErrorKind::archive, "site.json names no table prefix");
+        table_map_.clear();
+        std::set<std::string> finals;
+        for (const auto& t : site_.tables) {
+            check_table_name(t);
+            std::string fin = final_table_name(t);
+            check_table_name(fin);
+            if (!finals.insert(fin).second) throw Error(ErrorKind::archive, "the archive names table '" + t + "' twice");
+            table_map_[t] = fin;
         }
+    }
+
+    std::unique_ptr<Rewriter> make_rewriter() const {
+        if (!opt_.rewrite) return nullptr;
+        SiteMove move;
+        move.from_urls = {strip_trailing_slashes(site_.home)};
+        if (strip_trailing_slashes(site_.siteurl) != move.from_urls[0])
+            move.from_urls.push_back(strip_trailing_slashes(site_.siteurl));
+        move.to_url = dest_url_;
+        move.from_path = strip_trailing_slashes(site_.abspath);
+        move.to_path = root_;
+        return std::make_unique<Rewriter>(Rewriter::for_site_move(move));
     }
 
     void copy_manifest(ArchiveReader& r, const EntryInfo& e) {
@@ -559,30 +547,15 @@ private:
                 }
                 result_.warnings.push_back("the archive's wp-config.php was ignored; the destination keeps its own");
             } else {
-                int fd = tree.create_file(rel, 0600);
+                // A replayed part of a push writes its files again.
+                int fd = receiving_ ? tree.open_file(rel, 0600, true) : tree.create_file(rel, 0600);
                 try {
                     while (size_t n = r.read(buf.data(), buf.size())) {
                         hash.update(buf.data(), n);
-                        size_t off = 0;
-                        while (off < n) {
-                            ssize_t k = ::write(fd, buf.data() + off, n - off);
-                            if (k < 0) {
-                                if (errno == EINTR) continue;
-                                if (errno == ENOSPC || errno == EDQUOT)
-                                    throw Error(ErrorKind::io, "the destination's disk is full while staging '" + rel +
-                                                                   "'; free some space and run the import again");
-                                throw_errno(ErrorKind::io, "cannot write '" + rel + "'", errno);
-                            }
-                            off += static_cast<size_t>(k);
-                        }
+                        write_all(fd, buf.data(), n, rel);
                         total += n;
                     }
-                    if (::fchmod(fd, e.mode & 07777) != 0) throw_errno(ErrorKind::io, "cannot set the mode of '" + rel + "'", errno);
-                    struct timespec ts[2];
-                    ts[0].tv_sec = e.mtime;
-                    ts[0].tv_nsec = e.mtime_nsec;
-                    ts[1] = ts[0];
-                    if (::futimens(fd, ts) != 0) throw_errno(ErrorKind::io, "cannot set the time of '" + rel + "'", errno);
+                    set_mode_and_time(fd, e, rel);
                 } catch (...) {
                     ::close(fd);
                     throw;
@@ -595,6 +568,30 @@ private:
             result_.file_bytes += total;
         }
         spool(rec);
+    }
+
+    static void write_all(int fd, const char* data, size_t n, const std::string& rel) {
+        size_t off = 0;
+        while (off < n) {
+            ssize_t k = ::write(fd, data + off, n - off);
+            if (k < 0) {
+                if (errno == EINTR) continue;
+                if (errno == ENOSPC || errno == EDQUOT)
+                    throw Error(ErrorKind::io, "the destination's disk is full while staging '" + rel +
+                                                   "'; free some space and run the import again");
+                throw_errno(ErrorKind::io, "cannot write '" + rel + "'", errno);
+            }
+            off += static_cast<size_t>(k);
+        }
+    }
+
+    static void set_mode_and_time(int fd, const EntryInfo& e, const std::string& rel) {
+        if (::fchmod(fd, e.mode & 07777) != 0) throw_errno(ErrorKind::io, "cannot set the mode of '" + rel + "'", errno);
+        struct timespec ts[2];
+        ts[0].tv_sec = e.mtime;
+        ts[0].tv_nsec = e.mtime_nsec;
+        ts[1] = ts[0];
+        if (::futimens(fd, ts) != 0) throw_errno(ErrorKind::io, "cannot set the time of '" + rel + "'", errno);
     }
 
     // Compares what streamed in with manifest.json, entry by entry, in archive order.
@@ -693,6 +690,423 @@ private:
         }
     }
 
+
+  public:
+    // ---- receiving a push (docs/push-design.md) ----
+
+    json receive_begin(const std::string& job, const json& source) {
+        root_ = real_site_root(opt_.target.root);
+        WorkPaths w(root_);
+        WorkLock lock(w);
+        Connection conn(opt_.target.db);
+        recover(conn, w);
+        drop_staging(conn, w);
+        remove_tree(w.receive);
+        dest_url_ = strip_trailing_slashes(opt_.url.empty() ? live_option(conn, "home") : opt_.url);
+        if (dest_url_.empty()) throw Error(ErrorKind::usage, "the destination has no home URL in its database");
+        make_dir(w.stage, 0700);
+        make_dir(w.stage_files, 0755);
+        make_dir(w.receive, 0700);
+        conn.execute(std::string("CREATE TABLE ") + quote_identifier(kLedgerTable) +
+                     " (tbl VARCHAR(64) NOT NULL, chunk BIGINT UNSIGNED NOT NULL, PRIMARY KEY (tbl, chunk)) "
+                     "DEFAULT CHARSET=utf8mb4 COLLATE=utf8mb4_bin");
+        write_file_atomic(w.entries, "");
+        const int64_t now = static_cast<int64_t>(std::time(nullptr));
+        json st = {{"job", job},           {"phase", "receiving"}, {"next_index", 0},     {"spool_bytes", 0},
+                   {"manifest_seen", false}, {"site", nullptr},     {"chunks", json::object()},
+                   {"file_chunk", nullptr}, {"bytes", 0},          {"started_at", now},   {"updated_at", now},
+                   {"destination_url", dest_url_}, {"source", source}, {"error", ""}};
+        save_progress(st);
+        write_state_file(w.job, st);
+        return st;
+    }
+
+    json receive_apply(const std::string& job, uint64_t index, std::string_view segment) {
+        receiving_ = true;
+        root_ = real_site_root(opt_.target.root);
+        WorkPaths w(root_);
+        WorkLock lock(w);
+        json st = load_job(w, job);
+        if (st.value("phase", "") != "receiving")
+            throw Error(ErrorKind::state, "the migration is " + st.value("phase", std::string("over")) + "; no more parts");
+        const uint64_t next = st.value("next_index", uint64_t(0));
+        if (index < next) return st;  // applied before: acknowledged again, never applied twice
+        if (index > next)
+            throw Error(ErrorKind::state, "part " + std::to_string(index) + " arrived before part " + std::to_string(next));
+        if (st.value("manifest_seen", false)) throw Error(ErrorKind::state, "the migration already received its last part");
+        restore_progress(st);
+
+        Connection conn(opt_.target.db);
+        set_up_load_session(conn);
+        spool_.reset(std::fopen(w.entries.c_str(), "r+b"));
+        if (!spool_) throw_errno(ErrorKind::io, "cannot open the receive spool", errno);
+        const uint64_t spooled = st.value("spool_bytes", uint64_t(0));
+        if (::ftruncate(::fileno(spool_.get()), static_cast<off_t>(spooled)) != 0 ||
+            std::fseek(spool_.get(), 0, SEEK_END) != 0)
+            throw_errno(ErrorKind::io, "cannot rewind the receive spool", errno);
+
+        size_t pos = 0;
+        ByteSource source = [&](void* buf, size_t cap) -> size_t {
+            size_t n = std::min(cap, segment.size() - pos);
+            std::memcpy(buf, segment.data() + pos, n);
+            pos += n;
+            return n;
+        };
+        ArchiveReader r(source, opt_.limits);
+        SafeTree tree(w.stage_files);
+        std::unique_ptr<Rewriter> rewriter;
+        if (!site_.table_prefix.empty()) rewriter = make_rewriter();
+        std::vector<char> buf(kChunk);
+        EntryInfo e;
+        bool first = true;
+        while (r.next(e)) {
+            if (e.path.size() > 4096) throw Error(ErrorKind::security, "an entry path is implausibly long");
+            if (st.value("manifest_seen", false)) throw Error(ErrorKind::archive, "'" + e.path + "' follows manifest.json");
+            if (index == 0 && first) {
+                if (e.path != "site.json" || e.type != EntryType::file)
+                    throw Error(ErrorKind::archive, "the push does not start with site.json");
+                try {
+                    set_site(site_from_json(json::parse(read_small(r, e, kMaxSiteJson))));
+                } catch (const json::parse_error&) {
+                    throw Error(ErrorKind::archive, "site.json is not valid JSON");
+                }
+                st["site"] = site_to_json(site_);
+                st["source_url"] = site_.home;
+                rewriter = make_rewriter();
+                first = false;
+                continue;
+            }
+            first = false;
+            if (site_.table_prefix.empty()) throw Error(ErrorKind::archive, "the push does not start with site.json");
+            if (e.type == EntryType::hardlink)
+                throw Error(ErrorKind::security, "'" + e.path + "' is a hard link; SiteLift archives hold none");
+            if (e.type == EntryType::other)
+                throw Error(ErrorKind::security, "'" + e.path + "' is a device, FIFO or socket; refused");
+            const bool in_chunked_file = !st["file_chunk"].is_null();
+            if (in_chunked_file && e.path.rfind("chunks/", 0) != 0)
+                throw Error(ErrorKind::archive, "'" + e.path + "' interrupts the slices of a big file");
+            if (e.path == "manifest.json" && e.type == EntryType::file) {
+                manifest_file_.reset(std::fopen(w.manifest.c_str(), "wb"));
+                if (!manifest_file_) throw_errno(ErrorKind::io, "cannot keep the manifest", errno);
+                copy_manifest(r, e);
+                if (std::fflush(manifest_file_.get()) != 0 || ::fsync(::fileno(manifest_file_.get())) != 0)
+                    throw_errno(ErrorKind::io, "cannot keep the manifest", errno);
+                manifest_file_.reset();
+                st["manifest_seen"] = true;
+            } else if (e.path.rfind("database/", 0) == 0) {
+                receive_sql_entry(r, e, conn, rewriter.get(), st, buf);
+            } else if (e.path.rfind("files/", 0) == 0) {
+                stage_file_entry(r, e, tree, buf);
+            } else if (e.path.rfind("chunks/", 0) == 0) {
+                receive_file_slice(r, e, tree, st, buf);
+            } else {
+                throw Error(ErrorKind::security, "unexpected entry '" + e.path + "' in the push");
+            }
+        }
+        check_disk(w);
+        if (std::fflush(spool_.get()) != 0 || ::fsync(::fileno(spool_.get())) != 0)
+            throw_errno(ErrorKind::io, "cannot write the receive spool", errno);
+        long spool_end = std::ftell(spool_.get());
+        if (spool_end < 0) throw_errno(ErrorKind::io, "cannot write the receive spool", errno);
+        st["spool_bytes"] = static_cast<uint64_t>(spool_end);
+        st["next_index"] = index + 1;
+        st["bytes"] = st.value("bytes", uint64_t(0)) + segment.size();
+        st["updated_at"] = static_cast<int64_t>(std::time(nullptr));
+        save_progress(st);
+        write_state_file(w.job, st);
+        return st;
+    }
+
+    json receive_finish(const std::string& job) {
+        auto started = std::chrono::steady_clock::now();
+        receiving_ = true;
+        root_ = real_site_root(opt_.target.root);
+        WorkPaths w(root_);
+        WorkLock lock(w);
+        json st = load_job(w, job);
+        if (st.value("phase", "") == "done") return st;  // a repeated finalize answers with the same report
+        if (st.value("phase", "") != "receiving")
+            throw Error(ErrorKind::state, "the migration is " + st.value("phase", std::string("over")));
+        if (!st.value("manifest_seen", false))
+            throw Error(ErrorKind::state, "the push is incomplete: part " + std::to_string(st.value("next_index", 0)) +
+                                              " has not arrived");
+        restore_progress(st);
+        if (!st["file_chunk"].is_null()) throw Error(ErrorKind::integrity, "a big file arrived only in part");
+        for (const auto& t : site_.tables)
+            if (!st["chunks"].contains(t))
+                throw Error(ErrorKind::integrity, "the push lacks the data of table '" + t + "'");
+        Connection conn(opt_.target.db);
+        recover(conn, w);
+        spool_.reset(std::fopen(w.entries.c_str(), "rb"));
+        manifest_file_.reset(std::fopen(w.manifest.c_str(), "rb"));
+        if (!spool_ || !manifest_file_) throw_errno(ErrorKind::io, "cannot reopen what was received", errno);
+        // The spool may hold bytes of a part that was never acknowledged (a crash after writing it).
+        if (::ftruncate(::fileno(spool_.get()), static_cast<off_t>(st.value("spool_bytes", uint64_t(0)))) != 0 &&
+            errno != EINVAL && errno != EBADF)
+            throw_errno(ErrorKind::io, "cannot trim the receive spool", errno);
+        SafeTree tree(w.stage_files);
+        try {
+            complete_stage(tree, st.value("bytes", uint64_t(0)));
+            finalize(conn);
+            swap(conn, w);
+        } catch (const Error& e) {
+            if (e.kind() == ErrorKind::integrity || e.kind() == ErrorKind::security || e.kind() == ErrorKind::archive) {
+                st["phase"] = "failed";
+                st["error"] = e.what();
+                st["updated_at"] = static_cast<int64_t>(std::time(nullptr));
+                write_state_file(w.job, st);
+                try {
+                    drop_staging(conn, w);
+                } catch (...) {
+                }
+            }
+            throw;
+        }
+        remove_tree(w.stage);
+        drop_tables(conn, {kLedgerTable});
+        result_.destination_url = dest_url_;
+        result_.source_url = site_.home;
+        result_.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count();
+        st["phase"] = "done";
+        st["result"] = import_result_json(result_);
+        st["updated_at"] = static_cast<int64_t>(std::time(nullptr));
+        write_state_file(w.job, st);
+        return st;
+    }
+
+  private:
+    static void write_state_file(const std::string& path, const json& j) { write_file_atomic(path, j.dump(1) + "\n"); }
+
+    static json load_job(const WorkPaths& w, const std::string& job) {
+        std::ifstream in(w.job);
+        if (!in) throw Error(ErrorKind::state, "no migration is being received");
+        json st;
+        try {
+            st = json::parse(in);
+        } catch (const json::exception&) {
+            throw Error(ErrorKind::state, "the record of the migration being received is damaged");
+        }
+        if (!job.empty() && st.value("job", "") != job)
+            throw Error(ErrorKind::state, "another migration is being received");
+        return st;
+    }
+
+    void save_progress(json& st) const {
+        st["counts"] = {{"tables", result_.tables},       {"rows", result_.rows},
+                        {"files", result_.files},         {"dirs", result_.dirs},
+                        {"symlinks", result_.symlinks},   {"file_bytes", result_.file_bytes},
+                        {"values_changed", result_.values_changed}, {"values_skipped_unsafe", rewrite_skipped_}};
+        json reports = json::object();
+        for (const auto& [name, r] : result_.table_reports)
+            reports[name] = {{"rows", r.rows}, {"values_changed", r.values_changed}};
+        st["table_reports"] = reports;
+        st["warnings"] = result_.warnings;
+    }
+
+    void restore_progress(const json& st) {
+        dest_url_ = st.value("destination_url", "");
+        if (st.contains("site") && st["site"].is_object()) set_site(site_from_json(st["site"]));
+        const json& c = st.at("counts");
+        result_.tables = c.value("tables", uint64_t(0));
+        result_.rows = c.value("rows", uint64_t(0));
+        result_.files = c.value("files", uint64_t(0));
+        result_.dirs = c.value("dirs", uint64_t(0));
+        result_.symlinks = c.value("symlinks", uint64_t(0));
+        result_.file_bytes = c.value("file_bytes", uint64_t(0));
+        result_.values_changed = c.value("values_changed", uint64_t(0));
+        rewrite_skipped_ = c.value("values_skipped_unsafe", uint64_t(0));
+        for (const auto& [name, r] : st.at("table_reports").items())
+            result_.table_reports[name] = TableReport{r.value("rows", uint64_t(0)), r.value("values_changed", uint64_t(0))};
+        result_.warnings = st.value("warnings", std::vector<std::string>{});
+    }
+
+    static bool parse_decimal(std::string_view s, uint64_t& out) {
+        if (s.empty() || s.size() > 19 || (s.size() > 1 && s[0] == '0')) return false;
+        out = 0;
+        for (char c : s) {
+            if (c < '0' || c > '9') return false;
+            out = out * 10 + static_cast<uint64_t>(c - '0');
+        }
+        return true;
+    }
+
+    void receive_sql_entry(ArchiveReader& r, const EntryInfo& e, Connection& conn, const Rewriter* rewriter, json& st,
+                           std::vector<char>& buf) {
+        if (e.type != EntryType::file) {
+            if (e.type == EntryType::directory && (e.path == "database" || e.path == "database/views" ||
+                                                   e.path == "database/triggers"))
+                return;
+            throw Error(ErrorKind::security, "unexpected entry '" + e.path + "' in the push");
+        }
+        std::string rest = e.path.substr(9);
+        EntryRecord rec;
+        rec.path = e.path;
+        rec.type = "file";
+        rec.size = e.size;
+        rec.mode = e.mode & 07777;
+        rec.mtime = e.mtime;
+        if (rest.rfind("views/", 0) == 0 || rest.rfind("triggers/", 0) == 0) {
+            std::string sql = read_small(r, e, kMaxExtraSql);
+            rec.sha256 = Sha256::hex(sql);
+            spool(rec);
+            result_.warnings.push_back("'" + e.path + "' was not applied: import views and triggers by hand");
+            return;
+        }
+        if (rest.size() < 5 || rest.compare(rest.size() - 4, 4, ".sql") != 0)
+            throw Error(ErrorKind::security, "unexpected entry '" + e.path + "' in the push");
+        std::string name = rest.substr(0, rest.size() - 4);
+        uint64_t chunk = 0;
+        std::string table = name;
+        if (size_t dot = name.find('.'); dot != std::string::npos) {  // table names hold no dots
+            table = name.substr(0, dot);
+            if (!parse_decimal(std::string_view(name).substr(dot + 1), chunk) || chunk == 0)
+                throw Error(ErrorKind::security, "unexpected entry '" + e.path + "' in the push");
+        }
+        auto it = table_map_.find(table);
+        if (it == table_map_.end())
+            throw Error(ErrorKind::security, "'" + e.path + "' holds a table that site.json does not list");
+        json& chunks = st["chunks"];
+        const uint64_t expected = chunks.contains(table) ? chunks[table].get<uint64_t>() : 0;
+        if (chunk != expected)
+            throw Error(ErrorKind::archive, "'" + e.path + "' arrived out of order (chunk " + std::to_string(expected) +
+                                                " of that table was expected)");
+        const std::string stage_name = prefixed_name(kStagePrefix, it->second);
+        const std::string ledger_key = conn.quote(table) + "," + std::to_string(chunk);
+        auto held = conn.scalar("SELECT COUNT(*) FROM " + quote_identifier(kLedgerTable) + " WHERE (tbl, chunk) = (" +
+                                ledger_key + ")");
+        const bool already = held && *held != "0";
+
+        std::unique_ptr<RewriteTransform> transform;
+        if (rewriter) transform = std::make_unique<RewriteTransform>(*rewriter, opt_.rewrite_guids);
+        bool open_txn = false;
+        TableFileParser parser(
+            table, stage_name,
+            [&](ParsedStatement&& ps) {
+                if (already) return;
+                if (ps.kind == StatementKind::create_table) {
+                    drop_table_if_exists(conn, stage_name);  // a replay after the CREATE but before the commit
+                    conn.execute(ps.sql);
+                    return;
+                }
+                if (!open_txn) {
+                    conn.execute("START TRANSACTION");
+                    open_txn = true;
+                }
+                conn.execute(ps.sql);
+            },
+            transform.get());
+        if (chunk > 0) parser.set_continuation();
+        Sha256 hash;
+        uint64_t total = 0;
+        try {
+            while (size_t n = r.read(buf.data(), buf.size())) {
+                hash.update(buf.data(), n);
+                parser.feed(buf.data(), n);
+                total += n;
+            }
+            if (total != e.size) throw Error(ErrorKind::archive, "'" + e.path + "' is truncated");
+            parser.finish();
+            if (!already) {
+                if (!open_txn) conn.execute("START TRANSACTION");
+                open_txn = true;
+                conn.execute("INSERT INTO " + quote_identifier(kLedgerTable) + " (tbl, chunk) VALUES (" + ledger_key + ")");
+                conn.execute("COMMIT");
+                open_txn = false;
+            }
+        } catch (...) {
+            if (open_txn) {
+                try {
+                    conn.execute("ROLLBACK");
+                } catch (...) {
+                }
+            }
+            throw;
+        }
+        rec.sha256 = hash.hex_digest();
+        rec.table = table;
+        rec.rows = parser.rows();
+        rec.checksum = parser.checksum();
+        spool(rec);
+        if (chunk == 0) ++result_.tables;
+        result_.rows += parser.rows();
+        TableReport& tr = result_.table_reports[it->second];
+        tr.rows += parser.rows();
+        tr.values_changed += parser.values_changed();
+        result_.values_changed += parser.values_changed();
+        if (transform) rewrite_skipped_ += transform->report.values_skipped_unsafe;
+        chunks[table] = chunk + 1;
+    }
+
+    // "chunks/<size>/<offset>/<path>": one slice of a file too big for one part, written at its offset. The
+    // last slice completes the file, which is then hashed as a whole and recorded as "files/<path>".
+    void receive_file_slice(ArchiveReader& r, const EntryInfo& e, SafeTree& tree, json& st, std::vector<char>& buf) {
+        std::string_view p(e.path);
+        p.remove_prefix(7);
+        size_t a = p.find('/');
+        size_t b = a == std::string_view::npos ? a : p.find('/', a + 1);
+        uint64_t size = 0, offset = 0;
+        if (e.type != EntryType::file || b == std::string_view::npos || !parse_decimal(p.substr(0, a), size) ||
+            !parse_decimal(p.substr(a + 1, b - a - 1), offset) || e.size == 0 || offset + e.size > size)
+            throw Error(ErrorKind::security, "unexpected entry '" + e.path + "' in the push");
+        const std::string rel = safe_relative_path(p.substr(b + 1));
+        if (rel == ".sitelift" || rel.rfind(".sitelift/", 0) == 0 || rel == "wp-config.php")
+            throw Error(ErrorKind::security, "'" + e.path + "' may not be written");
+        json& fc = st["file_chunk"];
+        if (offset == 0) {
+            if (!fc.is_null()) throw Error(ErrorKind::archive, "a big file starts before the previous one ended");
+            fc = {{"path", rel}, {"size", size}, {"next", 0}};
+        } else if (fc.is_null() || fc.value("path", "") != rel || fc.value("size", uint64_t(0)) != size ||
+                   fc.value("next", uint64_t(0)) != offset) {
+            throw Error(ErrorKind::archive, "a slice of '" + display_path(rel) + "' arrived out of order");
+        }
+        int fd = tree.open_file(rel, 0600, offset == 0);
+        std::string digest;
+        try {
+            if (::lseek(fd, static_cast<off_t>(offset), SEEK_SET) < 0) throw_errno(ErrorKind::io, "cannot seek in '" + rel + "'", errno);
+            uint64_t total = 0;
+            while (size_t n = r.read(buf.data(), buf.size())) {
+                write_all(fd, buf.data(), n, rel);
+                total += n;
+            }
+            if (total != e.size) throw Error(ErrorKind::archive, "'" + e.path + "' is truncated");
+            if (offset + total == size) {
+                if (::ftruncate(fd, static_cast<off_t>(size)) != 0) throw_errno(ErrorKind::io, "cannot write '" + rel + "'", errno);
+                Sha256 hash;
+                uint64_t at = 0;
+                while (at < size) {
+                    ssize_t n = ::pread(fd, buf.data(), static_cast<size_t>(std::min<uint64_t>(buf.size(), size - at)),
+                                        static_cast<off_t>(at));
+                    if (n < 0 && errno == EINTR) continue;
+                    if (n <= 0) throw_errno(ErrorKind::io, "cannot reread '" + rel + "'", n < 0 ? errno : EIO);
+                    hash.update(buf.data(), static_cast<size_t>(n));
+                    at += static_cast<uint64_t>(n);
+                }
+                digest = hash.hex_digest();
+                set_mode_and_time(fd, e, rel);
+            }
+        } catch (...) {
+            ::close(fd);
+            throw;
+        }
+        if (::close(fd) != 0) throw_errno(ErrorKind::io, "cannot write '" + rel + "'", errno);
+        if (digest.empty()) {
+            fc["next"] = offset + e.size;
+            return;
+        }
+        EntryRecord rec;
+        rec.path = "files/" + rel;
+        rec.type = "file";
+        rec.size = size;
+        rec.mode = e.mode & 07777;
+        rec.mtime = e.mtime;
+        rec.sha256 = digest;
+        spool(rec);
+        ++result_.files;
+        result_.file_bytes += size;
+        fc = nullptr;
+    }
+
+  private:
     // ---- finalize: adapt the staged database to the destination ----
     void finalize(Connection& conn) {
         report("finalize", "", input_size_);
@@ -853,12 +1267,49 @@ private:
     std::map<std::string, std::string> table_map_;  // source table -> destination table
     std::unique_ptr<std::FILE, FileCloser> spool_, manifest_file_;
     uint64_t rewrite_skipped_ = 0;
+    bool receiving_ = false;
     ImportResult result_;
 };
 
 }  // namespace
 
 ImportResult import_site(const ImportOptions& options) { return Importer(options).run(); }
+
+json receive_begin(const ImportOptions& options, const std::string& job, const json& source) {
+    return Importer(options).receive_begin(job, source);
+}
+
+json receive_apply(const ImportOptions& options, const std::string& job, uint64_t index, std::string_view segment) {
+    return Importer(options).receive_apply(job, index, segment);
+}
+
+json receive_finish(const ImportOptions& options, const std::string& job) {
+    return Importer(options).receive_finish(job);
+}
+
+json receive_state(const std::string& root) {
+    WorkPaths w(real_site_root(root));
+    std::ifstream in(w.job);
+    if (!in) return json::object();
+    try {
+        return json::parse(in);
+    } catch (const json::exception&) {
+        return {{"phase", "failed"}, {"error", "the record of the migration being received is damaged"}};
+    }
+}
+
+void receive_forget(const SiteTarget& target) {
+    WorkPaths w(real_site_root(target.root));
+    WorkLock lock(w);
+    Connection conn(target.db);
+    recover(conn, w);
+    json st = receive_state(target.root);
+    if (st.value("phase", "") == "receiving" || st.value("phase", "") == "failed") {
+        drop_staging(conn, w);
+        drop_tables(conn, {kLedgerTable});
+    }
+    remove_tree(w.receive);
+}
 
 void rollback_site(const SiteTarget& target) {
     WorkPaths w(real_site_root(target.root));

@@ -15,6 +15,7 @@
 #include <cstdint>
 #include <map>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include <nlohmann/json.hpp>
@@ -67,5 +68,26 @@ void rollback_site(const SiteTarget& target);
 void cleanup_site(const SiteTarget& target);
 // The recorded state of the last import ({} when there is none).
 nlohmann::json site_state(const std::string& root);
+
+nlohmann::json import_result_json(const ImportResult& r);
+
+// ---- receiving a push (docs/push-design.md) ----
+// The job record (job.json) is returned by each call: job, phase (receiving|done|failed), next_index, bytes,
+// site, source_url, destination_url, counts, started_at, updated_at, error, result (after finish).
+// options: target, url, rewrite, rewrite_guids, min_free_bytes, limits are used.
+//
+// Starts receiving job: drops any staging and earlier job, records `source` (what the source said of itself).
+nlohmann::json receive_begin(const ImportOptions& options, const std::string& job, const nlohmann::json& source);
+// Applies the plaintext segment `index`: an index already applied is acknowledged without work, a later one is
+// Error(state). Atomic per segment: a crash in the middle replays cleanly.
+nlohmann::json receive_apply(const ImportOptions& options, const std::string& job, uint64_t index,
+                             std::string_view segment);
+// Verifies everything received against the manifest, adapts it and swaps it in, as import_site() does.
+// Repeating it after success returns the same record.
+nlohmann::json receive_finish(const ImportOptions& options, const std::string& job);
+// The job record ({} when nothing is being received).
+nlohmann::json receive_state(const std::string& root);
+// Drops an unfinished job and its staging; forgets a finished one's record.
+void receive_forget(const SiteTarget& target);
 
 }  // namespace sitelift

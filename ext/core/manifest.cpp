@@ -1,5 +1,8 @@
 #include "manifest.hpp"
 
+#include <fcntl.h>
+#include <unistd.h>
+
 #include <cerrno>
 #include <cstring>
 #include <ctime>
@@ -194,6 +197,29 @@ std::string entry_difference(const EntryRecord& e, const EntryRecord& a) {
 
 ManifestWriter::ManifestWriter() : spool_(std::tmpfile()) {
     if (!spool_) throw_errno(ErrorKind::io, "cannot create a temporary file for the manifest", errno);
+}
+
+ManifestWriter::ManifestWriter(const std::string& path, uint64_t bytes, uint64_t count, std::vector<std::string> warnings)
+    : spool_(nullptr), spool_bytes_(bytes), count_(count), warnings_(std::move(warnings)) {
+    int fd = ::open(path.c_str(), O_RDWR | O_CREAT | O_CLOEXEC | O_NOFOLLOW, 0600);
+    if (fd < 0) throw_errno(ErrorKind::io, "cannot open the manifest spool", errno);
+    if (::ftruncate(fd, static_cast<off_t>(bytes)) != 0 || ::lseek(fd, 0, SEEK_END) < 0) {
+        int e = errno;
+        ::close(fd);
+        throw_errno(ErrorKind::io, "cannot open the manifest spool", e);
+    }
+    spool_ = ::fdopen(fd, "r+b");
+    if (!spool_) {
+        int e = errno;
+        ::close(fd);
+        throw_errno(ErrorKind::io, "cannot open the manifest spool", e);
+    }
+    if (std::fseek(spool_, 0, SEEK_END) != 0) throw_errno(ErrorKind::io, "cannot open the manifest spool", errno);
+}
+
+void ManifestWriter::sync() {
+    if (std::fflush(spool_) != 0 || ::fsync(::fileno(spool_)) != 0)
+        throw_errno(ErrorKind::io, "cannot write the manifest spool", errno);
 }
 
 ManifestWriter::~ManifestWriter() {

@@ -64,7 +64,15 @@ bool base64_decode(const std::string& s, std::string& out);
 class ManifestWriter {
 public:
     ManifestWriter();
+    // A spool in a file of its own, which a push resumes in another process: opened (created when missing) and
+    // cut back to `bytes`, which hold `count` entries.
+    ManifestWriter(const std::string& path, uint64_t bytes, uint64_t count, std::vector<std::string> warnings);
     ~ManifestWriter();
+    ManifestWriter(const ManifestWriter&) = delete;
+    ManifestWriter& operator=(const ManifestWriter&) = delete;
+    uint64_t spool_bytes() const { return spool_bytes_; }
+    uint64_t count() const { return count_; }
+    void sync();  // flushes the spool to disk
     void add(const EntryRecord& r);
     void warn(const std::string& message);
     const std::vector<std::string>& warnings() const { return warnings_; }

@@ -470,6 +470,23 @@ int SafeTree::create_file(const std::string& rel, uint32_t mode) {
     return fd.release();
 }
 
+int SafeTree::open_file(const std::string& rel, uint32_t mode, bool truncate) {
+    std::string leaf;
+    Fd parent(open_parent(rel, leaf, true));
+    int flags = O_RDWR | O_CREAT | O_NOFOLLOW | O_CLOEXEC | O_NONBLOCK | O_NOCTTY | (truncate ? O_TRUNC : 0);
+    Fd fd(openat(parent.get(), leaf.c_str(), flags, 0600));
+    if (fd.get() < 0) {
+        int err = errno;
+        if (err == ELOOP) security(quoted(rel) + " already exists as a symlink");
+        throw_errno(ErrorKind::io, "opening file " + quoted(rel), err);
+    }
+    struct stat st;
+    if (fstat(fd.get(), &st) != 0) throw_errno(ErrorKind::io, "opening file " + quoted(rel), errno);
+    if (!S_ISREG(st.st_mode)) security(quoted(rel) + " exists and is not a regular file");
+    if (fchmod(fd.get(), mode & 07777) != 0) throw_errno(ErrorKind::io, "setting the mode of " + quoted(rel), errno);
+    return fd.release();
+}
+
 void SafeTree::make_symlink(const std::string& rel, const std::string& target) {
     std::string canon = safe_relative_path(rel);
     if (symlink_target_escapes(canon, target))

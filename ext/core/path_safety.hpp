@@ -39,6 +39,9 @@ public:
     // The mode (07777) is applied exactly, ignoring the umask; set_mode after writing if setuid/setgid bits
     // must survive writes by a non-root process.
     int create_file(const std::string& rel, uint32_t mode);
+    // Opens a regular file for reading and writing, creating it when missing (never through a symlink: an existing
+    // symlink or other non-regular file there is Error(security)); truncates it when truncate.
+    int open_file(const std::string& rel, uint32_t mode, bool truncate);
     // Creates a symlink; throws Error(security) if symlink_target_escapes.
     void make_symlink(const std::string& rel, const std::string& target);
     // Sets mtime (atime is left alone) without following a final symlink. mtime_nsec must be < 1e9.

@@ -175,9 +175,65 @@ struct Edit {
     size_t rep_len;
 };
 
+// A growable array of trivially copyable T that keeps its first N elements inline: a value with a few
+// matches (the usual case) is rewritten without touching the heap.
+template <class T, size_t N>
+class SmallVec {
+public:
+    SmallVec() = default;
+    SmallVec(const SmallVec&) = delete;
+    SmallVec& operator=(const SmallVec&) = delete;
+
+    size_t size() const { return size_; }
+    bool empty() const { return size_ == 0; }
+    T* data() { return data_; }
+    const T* data() const { return data_; }
+    T* begin() { return data_; }
+    T* end() { return data_ + size_; }
+    const T* begin() const { return data_; }
+    const T* end() const { return data_ + size_; }
+    T& operator[](size_t i) { return data_[i]; }
+    const T& operator[](size_t i) const { return data_[i]; }
+
+    void push_back(const T& v) {
+        if (size_ == cap_) grow(size_ + 1);
+        data_[size_++] = v;
+    }
+    void append(const T* p, size_t n) {
+        if (size_ + n > cap_) grow(size_ + n);
+        std::memcpy(static_cast<void*>(data_ + size_), p, n * sizeof(T));
+        size_ += n;
+    }
+    void insert(size_t at, const T& v) {
+        if (size_ == cap_) grow(size_ + 1);
+        std::memmove(static_cast<void*>(data_ + at + 1), data_ + at, (size_ - at) * sizeof(T));
+        data_[at] = v;
+        ++size_;
+    }
+    void truncate(size_t n) {
+        if (n < size_) size_ = n;
+    }
+
+private:
+    void grow(size_t need) {
+        const size_t cap = std::max(need, cap_ * 2);
+        std::vector<T> bigger(cap);
+        std::memcpy(static_cast<void*>(bigger.data()), data_, size_ * sizeof(T));
+        heap_.swap(bigger);
+        data_ = heap_.data();
+        cap_ = cap;
+    }
+
+    T inline_[N];
+    std::vector<T> heap_;
+    T* data_ = inline_;
+    size_t size_ = 0;
+    size_t cap_ = N;
+};
+
 struct Ctx {
-    std::vector<Edit> edits;
-    std::string arena;
+    SmallVec<Edit, 16> edits;
+    SmallVec<char, 128> arena;
     bool unsafe = false;
 
     const char* rep_data(const Edit& e) const { return e.rep ? e.rep : arena.data() + e.rep_off; }
@@ -904,6 +960,28 @@ bool Rewriter::Impl::next_match(const uchar* p, size_t n, size_t from, bool mark
 
 namespace {
 
+#if defined(SITELIFT_X86_SIMD)
+// First i >= from (reported as limit when >= limit; requires from >= 1) with p[i] == ':', p[i - 1] 's' or 'S' and
+// p[i + 1] a digit, 32 positions at a time; *resume is where the caller must go on when none was found.
+__attribute__((target("avx2"))) size_t prefix_colon_avx2(const uchar* p, size_t n, size_t i, size_t limit,
+                                                          size_t* resume) {
+    const __m256i colon = _mm256_set1_epi8(':'), lower_s = _mm256_set1_epi8('s'), upper_s = _mm256_set1_epi8('S');
+    const __m256i zero = _mm256_set1_epi8('0' - 1), nine = _mm256_set1_epi8('9' + 1);
+    for (; i + 33 <= n && i < limit; i += 32) {
+        const __m256i here = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(p + i));
+        const __m256i before = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(p + i - 1));
+        const __m256i after = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(p + i + 1));
+        const __m256i digit = _mm256_and_si256(_mm256_cmpgt_epi8(after, zero), _mm256_cmpgt_epi8(nine, after));
+        const __m256i s_before = _mm256_or_si256(_mm256_cmpeq_epi8(before, lower_s), _mm256_cmpeq_epi8(before, upper_s));
+        const uint32_t m = static_cast<uint32_t>(
+            _mm256_movemask_epi8(_mm256_and_si256(_mm256_and_si256(_mm256_cmpeq_epi8(here, colon), s_before), digit)));
+        if (m) return std::min(limit, i + static_cast<size_t>(__builtin_ctz(m)));
+    }
+    *resume = i;
+    return npos;
+}
+#endif
+
 // Where plain text holds what looks like length-prefixed serialized strings (s:N:" or s:N:\"), a
 // replacement there would corrupt data we could not parse. Queried with ascending positions.
 class UnsafeZones {
@@ -922,8 +1000,10 @@ public:
     // of) a length-prefixed string?
     bool unsafe(size_t m) {
         while (true) {
+            // A prefix whose content starts at or before m has its ':' before m: the text after m is
+            // looked at only when a later match needs it.
             if (!have_pending_) {
-                if (!find_next()) break;
+                if (!find_next(m)) break;
             }
             if (pending_q_ > m) break;
             any_ = true;
@@ -934,14 +1014,20 @@ public:
     }
 
 private:
-    // Next ':' at or after `from` with 's' or 'S' before it and a digit after it (n_ when none). URL-heavy
+    // Next ':' in [from, limit) with 's' or 'S' before it and a digit after it (limit when none). URL-heavy
     // text has a ':' in every "https:", so this looks at 16 positions at a time rather than each ':'.
-    size_t next_prefix_colon(size_t from) const {
+    size_t next_prefix_colon(size_t from, size_t limit) const {
         size_t i = std::max<size_t>(from, 1);
+        limit = std::min(limit, n_);
 #if defined(SITELIFT_X86_SIMD)
+        static const bool avx2 = __builtin_cpu_supports("avx2");
+        if (avx2 && i + 33 <= n_ && i < limit) {
+            const size_t found = prefix_colon_avx2(p_, n_, i, limit, &i);
+            if (found != npos) return found;
+        }
         const __m128i colon = _mm_set1_epi8(':'), lower_s = _mm_set1_epi8('s'), upper_s = _mm_set1_epi8('S');
         const __m128i zero = _mm_set1_epi8('0' - 1), nine = _mm_set1_epi8('9' + 1);
-        for (; i + 17 <= n_; i += 16) {
+        for (; i + 17 <= n_ && i < limit; i += 16) {
             const __m128i here = _mm_loadu_si128(reinterpret_cast<const __m128i*>(p_ + i));
             const __m128i before = _mm_loadu_si128(reinterpret_cast<const __m128i*>(p_ + i - 1));
             const __m128i after = _mm_loadu_si128(reinterpret_cast<const __m128i*>(p_ + i + 1));
@@ -950,19 +1036,21 @@ private:
             const __m128i s_before = _mm_or_si128(_mm_cmpeq_epi8(before, lower_s), _mm_cmpeq_epi8(before, upper_s));
             const unsigned m = static_cast<unsigned>(
                 _mm_movemask_epi8(_mm_and_si128(_mm_and_si128(_mm_cmpeq_epi8(here, colon), s_before), digit)));
-            if (m) return i + static_cast<size_t>(__builtin_ctz(m));
+            if (m) return std::min(limit, i + static_cast<size_t>(__builtin_ctz(m)));
         }
 #endif
-        for (; i + 1 < n_; ++i)
+        for (; i + 1 < n_ && i < limit; ++i)
             if (p_[i] == ':' && (p_[i - 1] == 's' || p_[i - 1] == 'S') && is_digit(p_[i + 1])) return i;
-        return n_;
+        return limit;
     }
 
-    bool find_next() {
-        while (scan_ + 1 < n_) {
-            const size_t i = next_prefix_colon(scan_);
-            if (i >= n_) {
-                scan_ = n_;
+    // Finds the next prefix whose ':' lies before limit (false: none; the text up to limit is done).
+    bool find_next(size_t limit) {
+        limit = std::min(limit, n_);
+        while (scan_ + 1 < n_ && scan_ < limit) {
+            const size_t i = next_prefix_colon(scan_, limit);
+            if (i >= limit) {
+                scan_ = std::max(scan_, limit);
                 return false;
             }
             scan_ = i + 1;
@@ -1013,8 +1101,8 @@ void Rewriter::Impl::process_plain(std::string_view v, size_t base, Ctx& ctx, bo
         const Pattern& pat = patterns[which];
         if (!zones) zones.emplace(p, n);
         if (zones->unsafe(at)) {
-            ctx.edits.resize(first_edit);
-            ctx.arena.resize(arena_mark);
+            ctx.edits.truncate(first_edit);
+            ctx.arena.truncate(arena_mark);
             ctx.unsafe = true;
             return;
         }
@@ -1024,7 +1112,6 @@ void Rewriter::Impl::process_plain(std::string_view v, size_t base, Ctx& ctx, bo
             continue;
         }
         if (!pat.noop) {
-            if (ctx.edits.capacity() == 0) ctx.edits.reserve(16);
             ctx.edits.push_back({base + at, pat.search.size(), pat.replace.data(), 0, pat.replace.size()});
         }
         pos = at + pat.search.size();
@@ -1319,8 +1406,7 @@ bool Rewriter::Impl::process_serialized(std::string_view v, size_t base, int dep
                         const int dl = std::snprintf(digits, sizeof digits, "%lld", static_cast<long long>(len) + delta);
                         const size_t off = ctx.arena.size();
                         ctx.arena.append(digits, static_cast<size_t>(dl));
-                        ctx.edits.insert(ctx.edits.begin() + static_cast<std::ptrdiff_t>(first),
-                                         Edit{base + digits_at, digits_len, nullptr, off, static_cast<size_t>(dl)});
+                        ctx.edits.insert(first, Edit{base + digits_at, digits_len, nullptr, off, static_cast<size_t>(dl)});
                     }
                     break;
                 }
@@ -1366,8 +1452,8 @@ bool Rewriter::Impl::process_serialized(std::string_view v, size_t base, int dep
         while (i < n && is_php_space(p[i])) ++i;
     if (i != n) return false;
     if (collided) {
-        ctx.edits.resize(edits_mark);
-        ctx.arena.resize(arena_mark);
+        ctx.edits.truncate(edits_mark);
+        ctx.arena.truncate(arena_mark);
         ctx.unsafe = true;
     }
     return true;
@@ -1385,8 +1471,8 @@ void Rewriter::Impl::process_text(std::string_view v, size_t base, int depth, Ct
         const size_t arena_mark = ctx.arena.size();
         const bool unsafe_mark = ctx.unsafe;
         if (process_serialized(v, base, depth, ctx, top)) return;
-        ctx.edits.resize(edits_mark);
-        ctx.arena.resize(arena_mark);
+        ctx.edits.truncate(edits_mark);
+        ctx.arena.truncate(arena_mark);
         ctx.unsafe = unsafe_mark;
     }
     process_plain(v, base, ctx, /*markers=*/true, first_hit >= max_offset ? first_hit - max_offset : 0);
@@ -1434,13 +1520,26 @@ bool Rewriter::rewrite(std::string_view value, std::string& out, RewriteReport* 
 
     const long long delta = edits_delta(ctx, 0);
     if (delta == 0) {
-        // Same size: make sure the edits really change something before touching `out`.
-        size_t at = 0;
+        // Same size: make sure the edits really change something before touching `out`. When every edit
+        // keeps its span's length, the result differs exactly where some edit's bytes do: compare those
+        // spans only (the common case of a same-length URL), else compare the whole result.
         bool same = true;
-        for_each_piece(value, ctx, 0, [&](const char* d, size_t len) {
-            if (same && std::memcmp(value.data() + at, d, len) != 0) same = false;
-            at += len;
-        });
+        bool same_spans = true;
+        for (const Edit& e : ctx.edits) same_spans = same_spans && e.rep_len == e.len;
+        if (same_spans) {
+            for (const Edit& e : ctx.edits) {
+                if (std::memcmp(value.data() + e.pos, ctx.rep_data(e), e.len) != 0) {
+                    same = false;
+                    break;
+                }
+            }
+        } else {
+            size_t at = 0;
+            for_each_piece(value, ctx, 0, [&](const char* d, size_t len) {
+                if (same && std::memcmp(value.data() + at, d, len) != 0) same = false;
+                at += len;
+            });
+        }
         if (same) return false;
     }
     out.resize(static_cast<size_t>(static_cast<long long>(value.size()) + delta));

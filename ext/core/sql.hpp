@@ -44,6 +44,15 @@ struct DumpOptions {
     // TableDumpResult::foreign_keys instead. TableFileParser refuses foreign keys, so a table that has one only
     // loads back through SiteLift when this is on.
     bool strip_foreign_keys = false;
+
+    // Chunks (the push stream sends a big table in several files). A continuation file has the SET header but
+    // no DROP/CREATE. With max_rows, at most that many rows are written: in primary key order after
+    // after_key (the SQL literals TableDumpResult::last_key gave for the previous chunk; empty: from the
+    // start), or, for a table without a primary key, after skipping `offset` rows in the server's scan order.
+    bool continuation = false;
+    uint64_t max_rows = 0;  // 0: all rows
+    std::vector<std::string> after_key;
+    uint64_t offset = 0;
 };
 
 struct TableDumpResult {
@@ -51,6 +60,8 @@ struct TableDumpResult {
     uint64_t bytes = 0;          // bytes handed to the sink
     std::string checksum;        // SHA-256 over every row tuple, as written: "(v1,v2,...)\n" per row
     std::vector<std::string> foreign_keys;  // clauses removed by strip_foreign_keys, as SHOW CREATE TABLE had them
+    bool has_primary_key = false;
+    std::vector<std::string> last_key;  // primary key of the last row written, as SQL literals (empty: no row)
 };
 
 // Writes the complete table file for `table` to sink, in pieces. Reads rows with mysql_use_result, so memory
@@ -110,6 +121,9 @@ public:
                     std::function<void(ParsedStatement&&)> on_statement, ValueTransform* transform = nullptr,
                     size_t max_statement_bytes = 256u << 20);
     ~TableFileParser();
+    // Declares the file a continuation chunk (see DumpOptions::continuation): INSERTs only, no DROP or CREATE,
+    // the table already exists. Call before the first feed().
+    void set_continuation();
     void feed(const char* data, size_t len);
     void finish();  // throws if the file ends inside a statement or without CREATE TABLE
 
@@ -121,6 +135,10 @@ private:
     struct Impl;
     std::unique_ptr<Impl> impl_;
 };
+
+// The session a loading connection needs: utf8mb4, time_zone '+00:00', sql_mode NO_AUTO_VALUE_ON_ZERO, no FK
+// or unique checks, no statement time limit.
+void set_up_load_session(Connection& c);
 
 // DROP TABLE IF EXISTS `table`.
 void drop_table_if_exists(Connection& conn, std::string_view table);

@@ -434,9 +434,11 @@ TableDumpResult dump_table(Connection& conn, const std::string& table,
         "SET foreign_key_checks=0;\n"
         "SET unique_checks=0;\n"
         "SET time_zone='+00:00';\n";
-    header += "DROP TABLE IF EXISTS " + qtable + ";\n";
-    header += create;
-    header += ";\n";
+    if (!options.continuation) {
+        header += "DROP TABLE IF EXISTS " + qtable + ";\n";
+        header += create;
+        header += ";\n";
+    }
     emit(header);
 
     std::string select = "SELECT ";
@@ -453,12 +455,41 @@ TableDumpResult dump_table(Connection& conn, const std::string& table,
     }
     prefix += ") VALUES ";
     select += " FROM " + qtable;
+    // Where the primary key columns sit among the dumped ones (a generated key column cannot be resumed from).
+    std::vector<size_t> pk_index;
+    for (const auto& k : pk) {
+        auto it = std::find_if(columns.begin(), columns.end(), [&](const Column& c) { return c.name == k.second; });
+        if (it == columns.end()) {
+            pk_index.clear();
+            break;
+        }
+        pk_index.push_back(static_cast<size_t>(it - columns.begin()));
+    }
+    result.has_primary_key = !pk_index.empty();
+    if (!options.after_key.empty()) {
+        if (options.after_key.size() != pk_index.size())
+            throw Error(ErrorKind::usage, "resume key does not match the primary key of " + qtable);
+        // (k1 > v1) OR (k1 = v1 AND k2 > v2) OR ...: rows strictly after the last one sent, in key order.
+        std::string where;
+        for (size_t i = 0; i < pk_index.size(); ++i) {
+            if (i) where += " OR ";
+            where += '(';
+            for (size_t j = 0; j < i; ++j)
+                where += quote_identifier(pk[j].second) + "=" + options.after_key[j] + " AND ";
+            where += quote_identifier(pk[i].second) + ">" + options.after_key[i] + ')';
+        }
+        select += " WHERE " + where;
+    }
     if (!pk.empty()) {
         select += " ORDER BY ";
         for (size_t i = 0; i < pk.size(); ++i) {
             if (i) select += ',';
             select += quote_identifier(pk[i].second);
         }
+    }
+    if (options.max_rows) {
+        select += " LIMIT " + std::to_string(options.max_rows);
+        if (pk_index.empty() && options.offset) select += " OFFSET " + std::to_string(options.offset);
     }
 
     MYSQL* m = conn.raw();
@@ -507,6 +538,21 @@ TableDumpResult dump_table(Connection& conn, const std::string& table,
             }
         }
         stmt += ')';
+        if (options.max_rows && !pk_index.empty()) {
+            result.last_key.resize(pk_index.size());
+            for (size_t k = 0; k < pk_index.size(); ++k) {
+                std::string& lit = result.last_key[k];
+                lit.clear();
+                size_t i = pk_index[k];
+                std::string_view v(row[i] ? row[i] : "", row[i] ? len[i] : 0);
+                if (kinds[i] == ValueKind::number)
+                    lit.assign(v);
+                else if (kinds[i] == ValueKind::hex)
+                    append_sql_hex(lit, v);
+                else
+                    append_sql_string(lit, v);
+            }
+        }
         digest.update(stmt.data() + tuple_start, stmt.size() - tuple_start);
         digest.update("\n", 1);
         ++result.rows;

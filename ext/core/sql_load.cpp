@@ -23,8 +23,9 @@ namespace sitelift {
 namespace {
 constexpr size_t kQueueLimit = 16u << 20;  // bytes of SQL waiting in the queue
 constexpr size_t kCommitBytes = 8u << 20;  // bytes of SQL per transaction
+}  // namespace
 
-void set_up_session(Connection& c) {
+void set_up_load_session(Connection& c) {
     c.execute("SET NAMES utf8mb4");
     c.execute("SET SESSION time_zone='+00:00'");
     c.execute("SET SESSION sql_mode='NO_AUTO_VALUE_ON_ZERO'");
@@ -39,7 +40,6 @@ void set_up_session(Connection& c) {
         }
     }
 }
-}  // namespace
 
 void drop_table_if_exists(Connection& conn, std::string_view table) {
     conn.execute("DROP TABLE IF EXISTS " + quote_identifier(table));
@@ -179,7 +179,7 @@ ParallelLoader::ParallelLoader(const DbConfig& cfg, unsigned threads) : impl_(st
     if (threads == 0) threads = 1;
     for (unsigned i = 0; i < threads; ++i) {
         impl_->conns.push_back(std::make_unique<Connection>(cfg));
-        set_up_session(*impl_->conns.back());
+        set_up_load_session(*impl_->conns.back());
     }
     try {
         for (unsigned i = 0; i < threads; ++i) {

@@ -731,6 +731,11 @@ TableFileParser::TableFileParser(std::string source_table, std::string target_ta
 
 TableFileParser::~TableFileParser() = default;
 
+void TableFileParser::set_continuation() {
+    // As if CREATE TABLE had been seen: DROP and CREATE are then refused, INSERTs accepted.
+    impl_->seen_create = true;
+}
+
 void TableFileParser::feed(const char* data, size_t len) {
     if (impl_->broken) throw Error(ErrorKind::usage, "table file parser: feed() after an error");
     try {

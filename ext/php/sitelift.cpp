@@ -7,6 +7,8 @@
 
 // The engine's headers (and the standard library's) come before PHP's, whose macros (snprintf, ...) would
 // otherwise rename what they declare.
+#include <algorithm>
+#include <cctype>
 #include <cstring>
 #include <new>
 #include <string>
@@ -16,6 +18,8 @@
 #include "error.hpp"
 #include "export.hpp"
 #include "import.hpp"
+#include "push.hpp"
+#include "receive.hpp"
 #include "rewrite.hpp"
 #include "version.hpp"
 
@@ -240,6 +244,23 @@ void add_list(zval* arr, const char* key, const std::vector<std::string>& items)
     add_assoc_zval(arr, key, &list);
 }
 
+// An engine result given as JSON becomes a PHP array. Decoding through PHP's own json extension keeps this
+// binding free of conversion code.
+void return_json(zval* return_value, const nlohmann::json& value) {
+    std::string text = value.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
+    zval fn, args[2];
+    ZVAL_STRING(&fn, "json_decode");
+    ZVAL_STRINGL(&args[0], text.data(), text.size());
+    ZVAL_TRUE(&args[1]);
+    call_user_function(nullptr, nullptr, &fn, return_value, 2, args);
+    zval_ptr_dtor(&fn);
+    zval_ptr_dtor(&args[0]);
+    if (Z_TYPE_P(return_value) != IS_ARRAY) {
+        zval_ptr_dtor(return_value);
+        array_init(return_value);
+    }
+}
+
 }  // namespace
 
 ZEND_FUNCTION(SiteLift_version) {
@@ -378,24 +399,7 @@ ZEND_FUNCTION(SiteLift_status) {
     ZEND_PARSE_PARAMETERS_START(1, 1)
         Z_PARAM_PATH_STR(path)
     ZEND_PARSE_PARAMETERS_END();
-    guarded([&](bool&) {
-        std::string json = sitelift::site_state(std::string(ZSTR_VAL(path), ZSTR_LEN(path))).dump();
-        // Decoding through PHP's own json extension keeps this binding free of conversion code.
-        zval fn, arg, assoc;
-        ZVAL_STRING(&fn, "json_decode");
-        ZVAL_STRINGL(&arg, json.data(), json.size());
-        ZVAL_TRUE(&assoc);
-        zval args[2];
-        ZVAL_COPY_VALUE(&args[0], &arg);
-        ZVAL_COPY_VALUE(&args[1], &assoc);
-        call_user_function(nullptr, nullptr, &fn, return_value, 2, args);
-        zval_ptr_dtor(&fn);
-        zval_ptr_dtor(&arg);
-        if (Z_TYPE_P(return_value) != IS_ARRAY) {
-            zval_ptr_dtor(return_value);
-            array_init(return_value);
-        }
-    });
+    guarded([&](bool&) { return_json(return_value, sitelift::site_state(std::string(ZSTR_VAL(path), ZSTR_LEN(path)))); });
 }
 
 ZEND_FUNCTION(SiteLift_rewrite) {
@@ -443,6 +447,209 @@ ZEND_FUNCTION(SiteLift_rewrite) {
 
 namespace {
 
+sitelift::ReceiveSite read_receive_site(const Options& o) {
+    sitelift::ReceiveSite site;
+    site.target = read_target(o);
+    site.url = o.str("url");
+    zval* limits = o.find("limits");
+    if (limits) {
+        if (Z_TYPE_P(limits) != IS_ARRAY) throw OptionError{"option \"limits\" must be an array", true};
+        zval* v;
+        zend_string* key;
+        site.limits = nlohmann::json::object();
+        ZEND_HASH_FOREACH_STR_KEY_VAL(Z_ARRVAL_P(limits), key, v) {
+            if (!key) continue;
+            ZVAL_DEREF(v);
+            std::string k(ZSTR_VAL(key), ZSTR_LEN(key));
+            if (Z_TYPE_P(v) == IS_LONG) site.limits[k] = static_cast<int64_t>(Z_LVAL_P(v));
+            else if (Z_TYPE_P(v) == IS_STRING) site.limits[k] = std::string(Z_STRVAL_P(v), Z_STRLEN_P(v));
+            else if (Z_TYPE_P(v) == IS_TRUE || Z_TYPE_P(v) == IS_FALSE) site.limits[k] = Z_TYPE_P(v) == IS_TRUE;
+        }
+        ZEND_HASH_FOREACH_END();
+    }
+    return site;
+}
+
+sitelift::PushOptions read_push_options(const Options& o) {
+    sitelift::PushOptions po;
+    po.root = o.str("path", true);
+    po.db = o.db();
+    po.table_prefix = o.str("table_prefix", false, "wp_");
+    po.token = o.str("token", true);
+    po.site_name = o.str("site_name", true);
+    po.excludes = o.strings("exclude");
+    po.default_excludes = o.flag("default_excludes", true);
+    po.all_tables = o.flag("all_tables", false);
+    po.wp_version = o.str("wp_version");
+    po.php_version = PHP_VERSION;
+    po.charset = o.str("charset");
+    po.collate = o.str("collate");
+    po.multisite = o.flag("multisite", false);
+    po.restart = o.flag("restart", false);
+    po.max_part_bytes = static_cast<uint64_t>(o.integer("max_part_bytes", 0, 0, 1L << 30));
+    return po;
+}
+
+const std::vector<const char*> kPushKeys = {"path", "db", "table_prefix", "token", "site_name", "exclude",
+                                            "default_excludes", "all_tables", "wp_version", "charset", "collate",
+                                            "multisite", "restart", "max_part_bytes", "progress"};
+
+}  // namespace
+
+ZEND_FUNCTION(SiteLift_token_create) {
+    HashTable *site, *opts;
+    ZEND_PARSE_PARAMETERS_START(2, 2)
+        Z_PARAM_ARRAY_HT(site)
+        Z_PARAM_ARRAY_HT(opts)
+    ZEND_PARSE_PARAMETERS_END();
+    guarded([&](bool&) {
+        Options s(site, {"path", "db", "table_prefix"});
+        Options o(opts, {"url", "site_name", "ttl"});
+        return_json(return_value, sitelift::token_create(read_target(s), o.str("url", true), o.str("site_name", true),
+                                                         o.integer("ttl", 86400, 60, 30L * 86400)));
+    });
+}
+
+ZEND_FUNCTION(SiteLift_token_revoke) {
+    HashTable* site;
+    ZEND_PARSE_PARAMETERS_START(1, 1)
+        Z_PARAM_ARRAY_HT(site)
+    ZEND_PARSE_PARAMETERS_END();
+    guarded([&](bool&) {
+        Options s(site, {"path", "db", "table_prefix"});
+        sitelift::token_revoke(read_target(s));
+    });
+}
+
+ZEND_FUNCTION(SiteLift_token_info) {
+    HashTable* site;
+    ZEND_PARSE_PARAMETERS_START(1, 1)
+        Z_PARAM_ARRAY_HT(site)
+    ZEND_PARSE_PARAMETERS_END();
+    guarded([&](bool&) {
+        Options s(site, {"path", "db", "table_prefix"});
+        return_json(return_value, sitelift::token_info(read_target(s)));
+    });
+}
+
+namespace {
+
+sitelift::ReceiveRequest read_request(zend_string* method, zend_string* target, HashTable* headers, zend_string* body) {
+    sitelift::ReceiveRequest req;
+    req.method.assign(ZSTR_VAL(method), ZSTR_LEN(method));
+    req.target.assign(ZSTR_VAL(target), ZSTR_LEN(target));
+    req.body.assign(ZSTR_VAL(body), ZSTR_LEN(body));
+    zend_string* key;
+    zval* v;
+    ZEND_HASH_FOREACH_STR_KEY_VAL(headers, key, v) {
+        ZVAL_DEREF(v);
+        if (!key) continue;
+        if (Z_TYPE_P(v) == IS_ARRAY) v = zend_hash_index_find(Z_ARRVAL_P(v), 0);  // WP_REST_Request::get_headers()
+        if (!v || Z_TYPE_P(v) != IS_STRING) continue;
+        std::string name(ZSTR_VAL(key), ZSTR_LEN(key));
+        for (char& c : name) c = (c == '_') ? '-' : static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+        req.headers[name] = std::string(Z_STRVAL_P(v), Z_STRLEN_P(v));
+    }
+    ZEND_HASH_FOREACH_END();
+    return req;
+}
+
+void return_response(zval* return_value, const sitelift::ReceiveResponse& r) {
+    array_init(return_value);
+    add_assoc_long(return_value, "status", r.status);
+    zval bodyv;
+    return_json(&bodyv, r.body);
+    add_assoc_zval(return_value, "body", &bodyv);
+}
+
+}  // namespace
+
+ZEND_FUNCTION(SiteLift_receive) {
+    HashTable *site, *headers;
+    zend_string *method, *target, *body;
+    ZEND_PARSE_PARAMETERS_START(5, 5)
+        Z_PARAM_ARRAY_HT(site)
+        Z_PARAM_STR(method)
+        Z_PARAM_STR(target)
+        Z_PARAM_ARRAY_HT(headers)
+        Z_PARAM_STR(body)
+    ZEND_PARSE_PARAMETERS_END();
+    guarded([&](bool&) {
+        Options s(site, {"path", "db", "table_prefix", "url", "limits"});
+        return_response(return_value,
+                        sitelift::receive_request(read_receive_site(s), read_request(method, target, headers, body)));
+    });
+}
+
+ZEND_FUNCTION(SiteLift_receive_authenticate) {
+    HashTable *site, *headers;
+    zend_string *method, *target, *body;
+    ZEND_PARSE_PARAMETERS_START(5, 5)
+        Z_PARAM_ARRAY_HT(site)
+        Z_PARAM_STR(method)
+        Z_PARAM_STR(target)
+        Z_PARAM_ARRAY_HT(headers)
+        Z_PARAM_STR(body)
+    ZEND_PARSE_PARAMETERS_END();
+    guarded([&](bool&) {
+        Options s(site, {"path", "db", "table_prefix", "url", "limits"});
+        auto refused =
+            sitelift::receive_authenticate(read_receive_site(s), read_request(method, target, headers, body));
+        if (refused)
+            return_response(return_value, *refused);
+        else
+            RETVAL_NULL();
+    });
+}
+
+ZEND_FUNCTION(SiteLift_push) {
+    HashTable* ht;
+    ZEND_PARSE_PARAMETERS_START(1, 1)
+        Z_PARAM_ARRAY_HT(ht)
+    ZEND_PARSE_PARAMETERS_END();
+    guarded([&](bool& bailed) {
+        Options o(ht, kPushKeys);
+        sitelift::PushOptions po = read_push_options(o);
+        Callback cb;
+        read_callback(o, "progress", cb);
+        po.progress = progress_fn(cb, bailed);
+        return_json(return_value, sitelift::push_run(po));
+    });
+}
+
+ZEND_FUNCTION(SiteLift_push_step) {
+    HashTable* ht;
+    double seconds = 20.0;
+    ZEND_PARSE_PARAMETERS_START(1, 2)
+        Z_PARAM_ARRAY_HT(ht)
+        Z_PARAM_OPTIONAL
+        Z_PARAM_DOUBLE(seconds)
+    ZEND_PARSE_PARAMETERS_END();
+    guarded([&](bool&) {
+        Options o(ht, kPushKeys);
+        if (o.find("progress")) throw OptionError{"option \"progress\" is for push() only", false};
+        return_json(return_value, sitelift::push_step(read_push_options(o), std::clamp(seconds, 0.0, 3600.0)));
+    });
+}
+
+ZEND_FUNCTION(SiteLift_push_status) {
+    zend_string* path;
+    ZEND_PARSE_PARAMETERS_START(1, 1)
+        Z_PARAM_PATH_STR(path)
+    ZEND_PARSE_PARAMETERS_END();
+    guarded([&](bool&) { return_json(return_value, sitelift::push_state(std::string(ZSTR_VAL(path), ZSTR_LEN(path)))); });
+}
+
+ZEND_FUNCTION(SiteLift_push_cancel) {
+    zend_string* path;
+    ZEND_PARSE_PARAMETERS_START(1, 1)
+        Z_PARAM_PATH_STR(path)
+    ZEND_PARSE_PARAMETERS_END();
+    guarded([&](bool&) { sitelift::push_cancel(std::string(ZSTR_VAL(path), ZSTR_LEN(path))); });
+}
+
+namespace {
+
 #if PHP_VERSION_ID >= 80200
 // gen_stub's generated lookup of namespaced functions is broken, so the attribute is added here.
 void mark_sensitive(const char* lcname) {
@@ -468,6 +675,9 @@ PHP_MINIT_FUNCTION(sitelift) {
     mark_sensitive("sitelift\\import");
     mark_sensitive("sitelift\\rollback");
     mark_sensitive("sitelift\\cleanup");
+    for (const char* f : {"sitelift\\token_create", "sitelift\\token_revoke", "sitelift\\token_info",
+                          "sitelift\\receive", "sitelift\\receive_authenticate", "sitelift\\push", "sitelift\\push_step"})
+        mark_sensitive(f);
 #endif
     return SUCCESS;
 }

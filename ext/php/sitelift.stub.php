@@ -119,6 +119,16 @@ namespace SiteLift {
     function receive(array $site, string $method, string $target, array $headers, string $body): array {}
 
     /**
+     * The sender checks of receive() alone (token, time, signature, nonce not seen before), for a REST
+     * permission callback: null when the request may go on, else the answer to send (status and body).
+     * Nothing is remembered or changed, so receive() must still be called to do the work.
+     *
+     * @param array $site path, db, table_prefix, url, limits
+     * @param array $headers request headers, names in any case
+     */
+    function receive_authenticate(array $site, string $method, string $target, array $headers, string $body): ?array {}
+
+    /**
      * Pushes the site at $options['path'] to the destination its machine token names, until it is live or a
      * permanent error stops it. Resumes an interrupted push of the same token.
      *

@@ -1,5 +1,5 @@
 /* This is a generated file, edit the .stub.php file instead.
- * Stub hash: 0d0a0f8d8aed6b89564b3488cb206c72789c8634 */
+ * Stub hash: 712eb09db5898482c101adbfa0048d8b16d3ac59 */
 
 ZEND_BEGIN_ARG_WITH_RETURN_TYPE_INFO_EX(arginfo_SiteLift_version, 0, 0, IS_STRING, 0)
 ZEND_END_ARG_INFO()
@@ -25,6 +25,48 @@ ZEND_BEGIN_ARG_WITH_RETURN_TYPE_INFO_EX(arginfo_SiteLift_rewrite, 0, 2, IS_STRIN
 	ZEND_ARG_TYPE_INFO(0, pairs, IS_ARRAY, 0)
 ZEND_END_ARG_INFO()
 
+ZEND_BEGIN_ARG_WITH_RETURN_TYPE_INFO_EX(arginfo_SiteLift_token_create, 0, 2, IS_ARRAY, 0)
+	ZEND_ARG_TYPE_INFO(0, site, IS_ARRAY, 0)
+	ZEND_ARG_TYPE_INFO(0, options, IS_ARRAY, 0)
+ZEND_END_ARG_INFO()
+
+ZEND_BEGIN_ARG_WITH_RETURN_TYPE_INFO_EX(arginfo_SiteLift_token_revoke, 0, 1, IS_VOID, 0)
+	ZEND_ARG_TYPE_INFO(0, site, IS_ARRAY, 0)
+ZEND_END_ARG_INFO()
+
+ZEND_BEGIN_ARG_WITH_RETURN_TYPE_INFO_EX(arginfo_SiteLift_token_info, 0, 1, IS_ARRAY, 0)
+	ZEND_ARG_TYPE_INFO(0, site, IS_ARRAY, 0)
+ZEND_END_ARG_INFO()
+
+ZEND_BEGIN_ARG_WITH_RETURN_TYPE_INFO_EX(arginfo_SiteLift_receive, 0, 5, IS_ARRAY, 0)
+	ZEND_ARG_TYPE_INFO(0, site, IS_ARRAY, 0)
+	ZEND_ARG_TYPE_INFO(0, method, IS_STRING, 0)
+	ZEND_ARG_TYPE_INFO(0, target, IS_STRING, 0)
+	ZEND_ARG_TYPE_INFO(0, headers, IS_ARRAY, 0)
+	ZEND_ARG_TYPE_INFO(0, body, IS_STRING, 0)
+ZEND_END_ARG_INFO()
+
+ZEND_BEGIN_ARG_WITH_RETURN_TYPE_INFO_EX(arginfo_SiteLift_receive_authenticate, 0, 5, IS_ARRAY, 1)
+	ZEND_ARG_TYPE_INFO(0, site, IS_ARRAY, 0)
+	ZEND_ARG_TYPE_INFO(0, method, IS_STRING, 0)
+	ZEND_ARG_TYPE_INFO(0, target, IS_STRING, 0)
+	ZEND_ARG_TYPE_INFO(0, headers, IS_ARRAY, 0)
+	ZEND_ARG_TYPE_INFO(0, body, IS_STRING, 0)
+ZEND_END_ARG_INFO()
+
+#define arginfo_SiteLift_push arginfo_SiteLift_export
+
+ZEND_BEGIN_ARG_WITH_RETURN_TYPE_INFO_EX(arginfo_SiteLift_push_step, 0, 1, IS_ARRAY, 0)
+	ZEND_ARG_TYPE_INFO(0, options, IS_ARRAY, 0)
+	ZEND_ARG_TYPE_INFO_WITH_DEFAULT_VALUE(0, seconds, IS_DOUBLE, 0, "20.0")
+ZEND_END_ARG_INFO()
+
+#define arginfo_SiteLift_push_status arginfo_SiteLift_status
+
+ZEND_BEGIN_ARG_WITH_RETURN_TYPE_INFO_EX(arginfo_SiteLift_push_cancel, 0, 1, IS_VOID, 0)
+	ZEND_ARG_TYPE_INFO(0, path, IS_STRING, 0)
+ZEND_END_ARG_INFO()
+
 
 ZEND_FUNCTION(SiteLift_version);
 ZEND_FUNCTION(SiteLift_export);
@@ -33,6 +75,15 @@ ZEND_FUNCTION(SiteLift_rollback);
 ZEND_FUNCTION(SiteLift_cleanup);
 ZEND_FUNCTION(SiteLift_status);
 ZEND_FUNCTION(SiteLift_rewrite);
+ZEND_FUNCTION(SiteLift_token_create);
+ZEND_FUNCTION(SiteLift_token_revoke);
+ZEND_FUNCTION(SiteLift_token_info);
+ZEND_FUNCTION(SiteLift_receive);
+ZEND_FUNCTION(SiteLift_receive_authenticate);
+ZEND_FUNCTION(SiteLift_push);
+ZEND_FUNCTION(SiteLift_push_step);
+ZEND_FUNCTION(SiteLift_push_status);
+ZEND_FUNCTION(SiteLift_push_cancel);
 
 
 static const zend_function_entry ext_functions[] = {
@@ -43,6 +94,15 @@ static const zend_function_entry ext_functions[] = {
 	ZEND_NS_FALIAS("SiteLift", cleanup, SiteLift_cleanup, arginfo_SiteLift_cleanup)
 	ZEND_NS_FALIAS("SiteLift", status, SiteLift_status, arginfo_SiteLift_status)
 	ZEND_NS_FALIAS("SiteLift", rewrite, SiteLift_rewrite, arginfo_SiteLift_rewrite)
+	ZEND_NS_FALIAS("SiteLift", token_create, SiteLift_token_create, arginfo_SiteLift_token_create)
+	ZEND_NS_FALIAS("SiteLift", token_revoke, SiteLift_token_revoke, arginfo_SiteLift_token_revoke)
+	ZEND_NS_FALIAS("SiteLift", token_info, SiteLift_token_info, arginfo_SiteLift_token_info)
+	ZEND_NS_FALIAS("SiteLift", receive, SiteLift_receive, arginfo_SiteLift_receive)
+	ZEND_NS_FALIAS("SiteLift", receive_authenticate, SiteLift_receive_authenticate, arginfo_SiteLift_receive_authenticate)
+	ZEND_NS_FALIAS("SiteLift", push, SiteLift_push, arginfo_SiteLift_push)
+	ZEND_NS_FALIAS("SiteLift", push_step, SiteLift_push_step, arginfo_SiteLift_push_step)
+	ZEND_NS_FALIAS("SiteLift", push_status, SiteLift_push_status, arginfo_SiteLift_push_status)
+	ZEND_NS_FALIAS("SiteLift", push_cancel, SiteLift_push_cancel, arginfo_SiteLift_push_cancel)
 	ZEND_FE_END
 };
 

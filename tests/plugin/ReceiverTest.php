@@ -1,7 +1,7 @@
 <?php
 /**
  * The destination's screen through its REST routes: the site name, a token shown once and never stored,
- * revoking it, and the import actions for hosts.
+ * revoking it, and what the plugin does after an import.
  *
  * @package SiteLift
  */
@@ -60,37 +60,16 @@ final class ReceiverTest extends TestCase {
 		$this->assertNotEmpty( $response->get_data()['message'] );
 	}
 
-	public function test_import_actions_fire_once_per_job(): void {
-		$before = array();
-		$after  = array();
-		$b      = static function ( $job ) use ( &$before ) {
-			$before[] = $job['id'];
-		};
-		$a      = static function ( $job ) use ( &$after ) {
-			$after[] = $job['id'];
-		};
-		add_action( 'sitelift_before_import', $b );
-		add_action( 'sitelift_after_import', $a );
-		try {
-			Receiver::fire_hooks( array( 'id' => 'job-1', 'phase' => 'receiving' ) );
-			$this->assertSame( array(), $before );
-			Receiver::fire_hooks( array( 'id' => 'job-1', 'phase' => 'finalizing' ) );
-			Receiver::fire_hooks( array( 'id' => 'job-1', 'phase' => 'finalizing' ) );
-			$this->assertSame( array( 'job-1' ), $before );
-			$this->assertSame( array(), $after );
-			// What the source's database brought along when it was copied here.
-			update_option( \SiteLift\Plugin\Runner::JOB_OPTION, array( 'status' => 'running' ), false );
-			Receiver::fire_hooks( array( 'id' => 'job-1', 'phase' => 'done' ) );
-			$this->assertNull( \SiteLift\Plugin\Runner::job(), 'a push job copied from the source is dropped' );
-			Receiver::fire_hooks( array( 'id' => 'job-1', 'phase' => 'done' ) );
-			$this->assertSame( array( 'job-1' ), $after );
-			// A later job that went straight to done still gets both, in order.
-			Receiver::fire_hooks( array( 'id' => 'job-2', 'phase' => 'done' ) );
-			$this->assertSame( array( 'job-1', 'job-2' ), $before );
-			$this->assertSame( array( 'job-1', 'job-2' ), $after );
-		} finally {
-			remove_action( 'sitelift_before_import', $b );
-			remove_action( 'sitelift_after_import', $a );
-		}
+	public function test_after_an_import_the_sources_push_job_is_dropped(): void {
+		// What the source's database brought along when it was copied here.
+		update_option( \SiteLift\Plugin\Runner::JOB_OPTION, array( 'status' => 'running' ), false );
+		update_option( \SiteLift\Plugin\Runner::DUE_OPTION, time() );
+		set_transient( \SiteLift\Plugin\Preflight::TRANSIENT, array( 'source' => true ), 600 );
+		wp_schedule_single_event( time() + 60, \SiteLift\Plugin\Runner::CRON_HOOK );
+		do_action( 'sitelift_after_import', array() );
+		$this->assertNull( \SiteLift\Plugin\Runner::job() );
+		$this->assertSame( 0, (int) get_option( \SiteLift\Plugin\Runner::DUE_OPTION ) );
+		$this->assertFalse( get_transient( \SiteLift\Plugin\Preflight::TRANSIENT ) );
+		$this->assertFalse( wp_next_scheduled( \SiteLift\Plugin\Runner::CRON_HOOK ) );
 	}
 }

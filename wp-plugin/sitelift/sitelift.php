@@ -20,8 +20,8 @@ if ( ! defined( 'ABSPATH' ) ) {
 const VERSION           = '0.1.0';
 const MIN_EXT_VERSION   = '0.1.0';
 const MIN_PHP_VERSION   = '8.1';
-/** The extension's functions the admin screens call (see includes/class-engine.php). */
-const REQUIRED_FUNCTIONS = array( 'version', 'rollback', 'cleanup', 'status', 'token_create', 'token_revoke', 'token_info', 'push_step', 'push_status', 'push_cancel' );
+/** The extension's functions the plugin calls (includes/class-engine.php, includes/class-transfer-routes.php). */
+const REQUIRED_FUNCTIONS = array( 'version', 'rollback', 'cleanup', 'status', 'token_create', 'token_revoke', 'token_info', 'receive', 'receive_authenticate', 'push_step', 'push_status', 'push_cancel' );
 
 /**
  * What stops SiteLift from working here, as sentences for the admin (empty when all is well).
@@ -76,6 +76,9 @@ if ( $sitelift_problems ) {
 	);
 	return;
 }
+
+require_once __DIR__ . '/includes/class-transfer-routes.php';
+Transfer_Routes::register();
 
 require_once __DIR__ . '/includes/class-plugin.php';
 Plugin::boot( __FILE__ );

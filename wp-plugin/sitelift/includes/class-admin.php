@@ -56,7 +56,7 @@ final class Admin {
 		if ( $job && 'none' !== ( $job['status'] ?? 'none' ) ) {
 			return 'migrate';
 		}
-		return get_option( Receiver::WATCH_OPTION ) ? 'receive' : 'migrate';
+		return get_option( 'sitelift_token' ) ? 'receive' : 'migrate';
 	}
 
 	/** load-{page}: the capability once more, then the assets. */

@@ -17,9 +17,16 @@ Commands:
   export    --path=WP_ROOT --output=FILE [--compress=zstd|gzip|none] [--level=N]
             [--exclude=GLOB]... [--no-default-excludes] [--all-tables]
   import    --path=WP_ROOT --input=FILE [--url=DEST_URL] [--no-rewrite] [--rewrite-guids] [--threads=N]
+  token     --path=DEST_ROOT [--ttl=24h] [--site-name=NAME] [--url=URL]
+            create the machine token a source pushes with (shown once)
+  token     --path=DEST_ROOT --revoke      revoke it
+  push      --path=SRC_ROOT --token=TOKEN --site=NAME [--restart] [--exclude=GLOB]...
+            [--no-default-excludes] [--all-tables]
+            move this site to the destination the token names; run again to resume
   rollback  --path=WP_ROOT      put back the site the last import replaced
   cleanup   --path=WP_ROOT      drop what the last import kept for a rollback
-  status    --path=WP_ROOT      the state of the last import, as JSON
+  status    --path=WP_ROOT      the state of the last import as JSON, with "push" (this site's push) and
+                                "receive" (its machine token and the push it receives)
   version
 
 Common options: --json (print the result as JSON), --quiet (no progress)
@@ -36,6 +43,8 @@ TXT;
 	private $last_phase = '';
 	/** @var bool */
 	private $tty;
+	/** @var float */
+	private $started = 0.0;
 
 	/**
 	 * @param resource $out
@@ -72,6 +81,8 @@ TXT;
 			'rollback' => 'rollback',
 			'cleanup'  => 'cleanup',
 			'status'   => 'status',
+			'token'    => 'token',
+			'push'     => 'push',
 		);
 		if ( ! isset( $handlers[ $command ] ) ) {
 			return $this->usage( "unknown command '$command'" );
@@ -248,9 +259,140 @@ TXT;
 
 	private function status( array $opts ): int {
 		$this->check_known( $opts, array( 'path' ) );
-		$state = \SiteLift\status( $this->required( $opts, 'path' ) );
-		fwrite( $this->out, json_encode( (object) $state, JSON_PRETTY_PRINT | JSON_UNESCAPED_SLASHES ) . "\n" );
+		$path  = $this->required( $opts, 'path' );
+		// The last import's state at the top (as before pushes existed), the push jobs beside it.
+		$state         = \SiteLift\status( $path );
+		$state['push'] = (object) \SiteLift\push_status( $path );
+		try {
+			list( , $args ) = $this->target( $opts );
+			$state['receive'] = (object) \SiteLift\token_info( $args );
+		} catch ( \Throwable $e ) {
+			$state['receive'] = (object) array( 'error' => $e->getMessage() );
+		}
+		fwrite( $this->out, json_encode( (object) $state, JSON_PRETTY_PRINT | JSON_UNESCAPED_SLASHES | JSON_INVALID_UTF8_SUBSTITUTE ) . "\n" );
 		return 0;
+	}
+
+	/** "90", "90s", "30m", "24h", "7d" as seconds. */
+	private static function duration( string $text ): int {
+		if ( ! preg_match( '/^([0-9]+)([smhd]?)$/', $text, $m ) ) {
+			throw new \InvalidArgumentException( '--ttl must be a number of seconds or like 30m, 24h, 7d' );
+		}
+		$unit = array(
+			''  => 1,
+			's' => 1,
+			'm' => 60,
+			'h' => 3600,
+			'd' => 86400,
+		);
+		return (int) $m[1] * $unit[ $m[2] ];
+	}
+
+	/** A slug of the blog name, as the admin screen proposes it. */
+	private static function slug( string $name ): string {
+		$slug = strtolower( trim( (string) preg_replace( '/[^A-Za-z0-9]+/', '-', $name ), '-' ) );
+		return '' === $slug ? 'site' : $slug;
+	}
+
+	private function token( array $opts ): int {
+		$this->check_known( $opts, array( 'path', 'ttl', 'site-name', 'url', 'revoke' ) );
+		list( $config, $args ) = $this->target( $opts );
+		if ( ! empty( $opts['revoke'] ) ) {
+			\SiteLift\token_revoke( $args );
+			return $this->report( $opts, array( 'revoked' => true ), 'the machine token is revoked; pushes with it are refused' );
+		}
+		$url  = isset( $opts['url'] ) ? $this->required( $opts, 'url' ) : $this->option( $config, 'home' );
+		$name = isset( $opts['site-name'] ) ? $this->required( $opts, 'site-name' ) : self::slug( $this->option( $config, 'blogname' ) );
+		$ttl  = self::duration( isset( $opts['ttl'] ) ? (string) $opts['ttl'] : '24h' );
+		$made = \SiteLift\token_create( $args, array( 'url' => rtrim( $url, '/' ), 'site_name' => $name, 'ttl' => $ttl ) );
+		if ( ! empty( $opts['json'] ) ) {
+			fwrite( $this->out, json_encode( $made, JSON_PRETTY_PRINT | JSON_UNESCAPED_SLASHES ) . "\n" );
+			return 0;
+		}
+		fwrite( $this->err, sprintf( "machine token for '%s' at %s, valid until %s (fingerprint %s); it is shown only now:\n", $made['site_name'], $made['url'], gmdate( 'Y-m-d H:i', $made['expires_at'] ) . ' UTC', $made['fingerprint'] ) );
+		fwrite( $this->out, $made['token'] . "\n" );
+		return 0;
+	}
+
+	/** One option of the site, read through the extension-free mariadb-less path: the site's own database. */
+	private function option( Site_Config $config, string $name ): string {
+		$db   = $config->db();
+		$host = $db['host'];
+		$port = null;
+		$sock = null;
+		if ( preg_match( '/^(.*):([0-9]+)$/', $host, $m ) ) {
+			$host = $m[1];
+			$port = (int) $m[2];
+		} elseif ( preg_match( '/^(.*):(\/.*)$/', $host, $m ) ) {
+			$host = $m[1];
+			$sock = $m[2];
+		}
+		if ( ! function_exists( 'mysqli_connect' ) ) {
+			throw new \RuntimeException( "cannot read the site's $name option (no mysqli); pass it on the command line" );
+		}
+		mysqli_report( MYSQLI_REPORT_OFF );
+		$link = @mysqli_connect( '' === $host ? 'localhost' : $host, $db['user'], $db['password'], $db['name'], $port ?? 3306, $sock );
+		if ( ! $link ) {
+			throw new \RuntimeException( "cannot read the site's $name option: " . mysqli_connect_error() );
+		}
+		$table = str_replace( '`', '``', $config->table_prefix . 'options' );
+		$stmt  = mysqli_prepare( $link, "SELECT option_value FROM `$table` WHERE option_name = ?" );
+		$value = '';
+		if ( $stmt ) {
+			mysqli_stmt_bind_param( $stmt, 's', $name );
+			mysqli_stmt_execute( $stmt );
+			mysqli_stmt_bind_result( $stmt, $value );
+			mysqli_stmt_fetch( $stmt );
+		}
+		mysqli_close( $link );
+		return (string) $value;
+	}
+
+	private function push( array $opts ): int {
+		$this->check_known( $opts, array( 'path', 'token', 'site', 'restart', 'exclude', 'no-default-excludes', 'all-tables', 'max-part' ) );
+		$token = $this->required( $opts, 'token' );
+		$site  = $this->required( $opts, 'site' );
+		list( $config, $args ) = $this->target( $opts );
+		$args += array(
+			'token'            => $token,
+			'site_name'        => $site,
+			'exclude'          => $opts['exclude'],
+			'default_excludes' => empty( $opts['no-default-excludes'] ),
+			'all_tables'       => ! empty( $opts['all-tables'] ),
+			'restart'          => ! empty( $opts['restart'] ),
+			'wp_version'       => $config->wp_version,
+			'charset'          => (string) ( $config->constants['DB_CHARSET'] ?? '' ),
+			'collate'          => (string) ( $config->constants['DB_COLLATE'] ?? '' ),
+			'multisite'        => $config->multisite(),
+		);
+		if ( isset( $opts['max-part'] ) ) {
+			$args['max_part_bytes'] = (int) $opts['max-part'];
+		}
+		$this->started = microtime( true );
+		$args          = $this->with_progress( $opts, $args );
+		try {
+			$state = \SiteLift\push( $args );
+		} finally {
+			$this->finish_progress();
+		}
+		$result = (array) ( $state['result'] ?? array() );
+		$lines  = sprintf(
+			"pushed %d tables (%s rows) and %s files in %d parts (%s sent) to %s in %d s\n%s now serves the site; %d values rewritten, %d left alone as unsafe\n"
+			. 'the destination keeps its previous site: `sitelift rollback --path=...` there puts it back',
+			$state['tables'] ?? 0,
+			$result['rows'] ?? '?',
+			$result['files'] ?? ( $state['files'] ?? '?' ),
+			$state['parts'] ?? 0,
+			self::bytes( $state['sent_bytes'] ?? 0 ),
+			$state['destination_url'] ?? '?',
+			(int) round( microtime( true ) - $this->started ),
+			$result['destination_url'] ?? ( $state['destination_url'] ?? '?' ),
+			$result['values_changed'] ?? 0,
+			$result['values_skipped_unsafe'] ?? 0
+		);
+		$state['warnings'] = array_merge( (array) ( $state['warnings'] ?? array() ), (array) ( $result['warnings'] ?? array() ) );
+		unset( $state['log'] );
+		return $this->report( $opts, $state, $lines );
 	}
 
 	private function report( array $opts, array $result, string $text ): int {
@@ -282,11 +424,17 @@ TXT;
 		$this->last_progress = $now;
 		$pct                 = $p['total'] > 0 ? min( 100, (int) floor( 100 * $p['done'] / $p['total'] ) ) : 0;
 		$item                = strlen( $p['item'] ) > 40 ? '…' . substr( $p['item'], -39 ) : $p['item'];
+		$rate = '';
+		if ( $this->started > 0 && $now - $this->started >= 1 && $p['done'] > 0 ) {
+			$per_second = $p['done'] / ( $now - $this->started );
+			$left       = $per_second > 0 ? (int) ( ( $p['total'] - $p['done'] ) / $per_second ) : 0;
+			$rate       = sprintf( ' %s/s ETA %d:%02d', self::bytes( (int) $per_second ), intdiv( $left, 60 ), $left % 60 );
+		}
 		if ( $this->tty ) {
 			$bar = str_repeat( '#', intdiv( $pct, 4 ) ) . str_repeat( '.', 25 - intdiv( $pct, 4 ) );
-			fwrite( $this->err, sprintf( "\r\033[K%-9s [%s] %3d%% %s / %s %s", $p['phase'], $bar, $pct, self::bytes( $p['done'] ), self::bytes( $p['total'] ), $item ) );
+			fwrite( $this->err, sprintf( "\r\033[K%-9s [%s] %3d%% %s / %s%s %s", $p['phase'], $bar, $pct, self::bytes( $p['done'] ), self::bytes( $p['total'] ), $rate, $item ) );
 		} else {
-			fwrite( $this->err, sprintf( "%s %3d%% %s / %s %s\n", $p['phase'], $pct, self::bytes( $p['done'] ), self::bytes( $p['total'] ), $item ) );
+			fwrite( $this->err, sprintf( "%s %3d%% %s / %s%s %s\n", $p['phase'], $pct, self::bytes( $p['done'] ), self::bytes( $p['total'] ), $rate, $item ) );
 		}
 	}
 

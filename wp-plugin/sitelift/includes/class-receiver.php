@@ -1,8 +1,8 @@
 <?php
 /**
  * The destination's side of the admin screens: its site name, the machine token (created, shown once,
- * revoked), the incoming migration's status, and roll back / delete backup after one completed. Also fires the
- * `sitelift_before_import` / `sitelift_after_import` actions for hosts.
+ * revoked), the incoming migration's status, and roll back / delete backup after one completed. (The
+ * `sitelift_before_import` / `sitelift_after_import` actions fire in the transfer routes, around the finalize.)
  *
  * @package SiteLift
  */
@@ -16,17 +16,12 @@ if ( ! defined( 'ABSPATH' ) ) {
 final class Receiver {
 	/** The site name this destination answers to (kept across the swap like every sitelift_ option). */
 	public const SITE_NAME_OPTION = 'sitelift_site_name';
-	/** Set while an incoming migration may complete: page loads then look for it to fire after_import. */
-	public const WATCH_OPTION = 'sitelift_receive_watch';
-	/** Id of the last incoming job whose before_import / after_import actions fired. */
-	public const BEFORE_FIRED_OPTION = 'sitelift_before_import_fired';
-	public const AFTER_FIRED_OPTION  = 'sitelift_after_import_fired';
 
 	public const TTL_DEFAULT = DAY_IN_SECONDS;
 	public const TTL_MAX     = 7 * DAY_IN_SECONDS;
 
 	public static function register(): void {
-		add_action( 'init', array( self::class, 'watch' ), 20 );
+		add_action( 'sitelift_after_import', array( self::class, 'after_import' ), 0 );
 	}
 
 	/** The default site name: a slug of the blog's name. */
@@ -63,7 +58,6 @@ final class Receiver {
 			return new \WP_Error( 'sitelift_engine', $e->getMessage(), array( 'status' => 500 ) );
 		}
 		update_option( self::SITE_NAME_OPTION, $site_name, false );
-		update_option( self::WATCH_OPTION, 1, true );
 		return $result;
 	}
 
@@ -104,9 +98,6 @@ final class Receiver {
 		$job   = is_array( $info['job'] ?? null ) ? $info['job'] : array();
 		$token = $info;
 		unset( $token['job'] );
-		if ( $job ) {
-			self::fire_hooks( $job );
-		}
 		return array(
 			'site_name'    => self::site_name(),
 			'url'          => Engine::destination_url(),
@@ -159,63 +150,14 @@ final class Receiver {
 		return true;
 	}
 
-	// ------------------------------------------------------------------------------------------- hooks for hosts
+	// ------------------------------------------------------------------------------------------- after an import
 
 	/**
-	 * On page loads while a migration may come in: notices when the incoming job reaches finalize or done and
-	 * fires the import actions once per job.
+	 * `sitelift_after_import` (fired by the transfer routes right after the swap): the database is the source's
+	 * now, so a push job, its schedule or a pre-flight summary that came with it are not this site's.
 	 */
-	public static function watch(): void {
-		if ( ! get_option( self::WATCH_OPTION ) ) {
-			return;
-		}
-		try {
-			$info = Engine::token_info();
-		} catch ( \SiteLift\Exception $e ) {
-			return;
-		}
-		$job = is_array( $info['job'] ?? null ) ? $info['job'] : array();
-		if ( $job ) {
-			self::fire_hooks( $job );
-		}
-		if ( ! $info || ! empty( $info['revoked'] ) || ( ! empty( $info['expired'] ) && ! $job ) ) {
-			delete_option( self::WATCH_OPTION );
-		}
-	}
-
-	/**
-	 * Fires `sitelift_before_import` once the job reaches finalize and `sitelift_after_import` once it is
-	 * done, each once per job id. The transfer routes call this too, around the finalize request itself, so
-	 * the actions run as close to the swap as possible; page loads catch up when they could not.
-	 */
-	public static function fire_hooks( array $job ): void {
-		$id    = (string) ( $job['id'] ?? '' );
-		$phase = (string) ( $job['phase'] ?? '' );
-		if ( '' === $id ) {
-			return;
-		}
-		if ( in_array( $phase, array( 'finalizing', 'done' ), true ) && get_option( self::BEFORE_FIRED_OPTION ) !== $id ) {
-			update_option( self::BEFORE_FIRED_OPTION, $id, false );
-			/**
-			 * Fires on the destination before an incoming migration replaces this site.
-			 *
-			 * @param array $job the incoming job (id, phase, source_url, ...).
-			 */
-			do_action( 'sitelift_before_import', $job );
-		}
-		if ( 'done' === $phase && get_option( self::AFTER_FIRED_OPTION ) !== $id ) {
-			update_option( self::AFTER_FIRED_OPTION, $id, false );
-			delete_option( self::WATCH_OPTION );
-			// The database is the source's now: a push job or summary it had when it was copied is not ours.
-			Runner::forget();
-			delete_transient( Preflight::TRANSIENT );
-			/**
-			 * Fires on the destination after an incoming migration replaced this site (the database and files are
-			 * the source's now). Hosts install their must-use plugins here.
-			 *
-			 * @param array $job the incoming job, with the import report in `result`.
-			 */
-			do_action( 'sitelift_after_import', $job );
-		}
+	public static function after_import(): void {
+		Runner::forget();
+		delete_transient( Preflight::TRANSIENT );
 	}
 }

@@ -1,0 +1,1076 @@
+#include "push.hpp"
+
+#include <curl/curl.h>
+
+#include <algorithm>
+#include <cerrno>
+#include <chrono>
+#include <csignal>
+#include <cstdlib>
+#include <cstring>
+#include <ctime>
+#include <fstream>
+#include <memory>
+#include <mutex>
+#include <thread>
+
+#include <fcntl.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "archive.hpp"
+#include "crypto.hpp"
+#include "error.hpp"
+#include "manifest.hpp"
+#include "path_safety.hpp"
+#include "scan.hpp"
+#include "sha256.hpp"
+#include "sql.hpp"
+#include "version.hpp"
+#include "workdir.hpp"
+
+namespace sitelift {
+
+using nlohmann::json;
+
+namespace {
+
+constexpr uint64_t kMinPart = 256u << 10;           // never cut parts smaller than this
+constexpr uint64_t kMaxPart = 64u << 20;            // nor bigger, whatever the destination accepts
+constexpr uint64_t kRequestOverhead = 64u << 10;    // headers and slack below the destination's body limit
+constexpr uint64_t kMaxTableChunk = 16u << 20;      // uncompressed SQL per table chunk, at most
+constexpr size_t kReadChunk = 1u << 20;
+constexpr size_t kLogLines = 200;
+
+struct PushPaths {
+    explicit PushPaths(const std::string& root)
+        : work(root + "/.sitelift"), dir(work + "/push"), state(dir + "/state.json"), files(dir + "/files.jsonl"),
+          manifest(dir + "/manifest.jsonl"), segment(dir + "/segment.bin"), log(dir + "/log.txt"), lock(dir + "/lock") {}
+    std::string work, dir, state, files, manifest, segment, log, lock;
+};
+
+int64_t now_s() { return static_cast<int64_t>(std::time(nullptr)); }
+
+std::string read_whole(const std::string& path) {
+    std::ifstream in(path, std::ios::binary);
+    if (!in) return {};
+    return std::string(std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>());
+}
+
+json load_state(const PushPaths& p) {
+    std::string text = read_whole(p.state);
+    if (text.empty()) return json::object();
+    try {
+        return json::parse(text);
+    } catch (const json::exception&) {
+        throw Error(ErrorKind::state, "the push state is damaged; cancel the push and start again");
+    }
+}
+
+// What callers see: the state without the keys.
+json public_state(const json& st) {
+    if (st.empty()) return json::object();
+    json out = st;
+    out.erase("keys");
+    out.erase("cursor");
+    out.erase("pending");
+    out.erase("site");
+    out.erase("views");
+    out.erase("options");
+    return out;
+}
+
+// Test hook: SITELIFT_TEST_KILL_AT=<event>:<n> kills the process at the n-th event (database, files, part,
+// finalize), the way a killed CLI or a php-fpm worker hitting its time limit dies: no clean-up at all.
+void maybe_die(const char* event) {
+    static int counts[8] = {};
+    static const char* names[] = {"database", "files", "part", "finalize"};
+    const char* spec = std::getenv("SITELIFT_TEST_KILL_AT");
+    if (!spec) return;
+    std::string s(spec);
+    size_t colon = s.find(':');
+    if (colon == std::string::npos || s.compare(0, colon, event) != 0) return;
+    for (int i = 0; i < 4; ++i) {
+        if (std::strcmp(names[i], event) == 0 && ++counts[i] == std::atoi(s.c_str() + colon + 1)) {
+            ::raise(SIGKILL);
+        }
+    }
+}
+
+// ---- HTTP ----------------------------------------------------------------------------------------------------
+
+struct HttpResponse {
+    long status = 0;
+    std::string body;
+    std::string error;  // transport failure, when status is 0
+};
+
+std::once_flag curl_once;
+
+size_t collect(char* data, size_t size, size_t n, void* user) {
+    auto* out = static_cast<std::string*>(user);
+    if (out->size() + size * n > (4u << 20)) return 0;  // answers are small JSON
+    out->append(data, size * n);
+    return size * n;
+}
+
+class Http {
+public:
+    Http() {
+        std::call_once(curl_once, [] { curl_global_init(CURL_GLOBAL_DEFAULT); });
+        h_ = curl_easy_init();
+        if (!h_) throw Error(ErrorKind::io, "cannot start an HTTP client");
+    }
+    ~Http() { curl_easy_cleanup(h_); }
+    Http(const Http&) = delete;
+    Http& operator=(const Http&) = delete;
+
+    HttpResponse request(const std::string& method, const std::string& url, const std::vector<std::string>& headers,
+                         const std::string& body) {
+        HttpResponse r;
+        curl_easy_reset(h_);
+        curl_easy_setopt(h_, CURLOPT_URL, url.c_str());
+        curl_easy_setopt(h_, CURLOPT_CUSTOMREQUEST, method.c_str());
+        curl_easy_setopt(h_, CURLOPT_NOSIGNAL, 1L);
+        curl_easy_setopt(h_, CURLOPT_PROTOCOLS_STR, "http,https");
+        curl_easy_setopt(h_, CURLOPT_FOLLOWLOCATION, 0L);  // a signed request is never sent elsewhere
+        curl_easy_setopt(h_, CURLOPT_CONNECTTIMEOUT, 20L);
+        curl_easy_setopt(h_, CURLOPT_TIMEOUT, 300L);
+        curl_easy_setopt(h_, CURLOPT_LOW_SPEED_LIMIT, 512L);
+        curl_easy_setopt(h_, CURLOPT_LOW_SPEED_TIME, 60L);
+        curl_easy_setopt(h_, CURLOPT_USERAGENT, "SiteLift/" SITELIFT_VERSION);
+        if (method != "GET") {
+            curl_easy_setopt(h_, CURLOPT_POSTFIELDS, body.data());
+            curl_easy_setopt(h_, CURLOPT_POSTFIELDSIZE_LARGE, static_cast<curl_off_t>(body.size()));
+        }
+        struct curl_slist* list = nullptr;
+        for (const auto& hd : headers) list = curl_slist_append(list, hd.c_str());
+        list = curl_slist_append(list, "Expect:");
+        curl_easy_setopt(h_, CURLOPT_HTTPHEADER, list);
+        curl_easy_setopt(h_, CURLOPT_WRITEFUNCTION, collect);
+        curl_easy_setopt(h_, CURLOPT_WRITEDATA, &r.body);
+        char err[CURL_ERROR_SIZE] = {0};
+        curl_easy_setopt(h_, CURLOPT_ERRORBUFFER, err);
+        CURLcode rc = curl_easy_perform(h_);
+        curl_slist_free_all(list);
+        if (rc != CURLE_OK) {
+            r.error = err[0] ? err : curl_easy_strerror(rc);
+            return r;
+        }
+        curl_easy_getinfo(h_, CURLINFO_RESPONSE_CODE, &r.status);
+        return r;
+    }
+
+private:
+    CURL* h_;
+};
+
+// A transient failure: the same request may succeed later.
+struct Transient : Error {
+    explicit Transient(const std::string& m) : Error(ErrorKind::io, m) {}
+};
+
+// ---- the job ---------------------------------------------------------------------------------------------------
+
+class PushJob {
+public:
+    explicit PushJob(const PushOptions& o) : opt_(o) {
+        root_ = real_site_root(opt_.root);
+        paths_ = std::make_unique<PushPaths>(root_);
+    }
+
+    // Loads or creates the job, handshakes. Holds the push lock for the object's life.
+    void open() {
+        ensure_work_dir(paths_->work);
+        make_dir(paths_->dir, 0700);
+        lock_ = std::make_unique<FileLock>(paths_->lock, "a push from this site is already running (another tab, "
+                                                         "admin or process); wait for it or cancel it");
+        token_ = parse_token(opt_.token);
+        if (opt_.site_name.empty()) throw Error(ErrorKind::usage, "give the destination's site name");
+        st_ = load_state(*paths_);
+        const std::string phase = st_.value("phase", "");
+        const bool finished = phase == "done" || phase == "failed" || phase == "cancelled";
+        if (!st_.empty() && (opt_.restart || (finished && st_.value("token_id", "") != token_.token_id) ||
+                             phase == "cancelled")) {
+            reset_files();
+            st_ = json::object();
+        } else if (!st_.empty() && st_.value("token_id", "") != token_.token_id) {
+            throw Error(ErrorKind::state, "a push with another machine token is in progress from this site; cancel it "
+                                          "first (or restart)");
+        }
+        if (token_expired(token_, now_s()))
+            fail_permanent("the machine token has expired; generate a new one on the destination");
+        if (st_.empty()) start_job();
+        if (st_.value("phase", "") == "failed" && st_.value("permanent", false) && !opt_.restart) {
+            // A permanent failure stays until the admin restarts; retrying the same thing would fail again,
+            // except when it was the token (a new one is a restart) or a temporary condition now fixed.
+            st_["phase"] = st_.value("failed_phase", "database");
+            st_["error"] = "";
+            st_["permanent"] = false;
+        }
+        Keys keys = derive_keys(token_.secret, token_.token_id);
+        mac_ = keys.mac;
+        enc_ = keys.enc;
+    }
+
+    bool finished() const {
+        const std::string phase = st_.value("phase", "");
+        return phase == "done" || phase == "failed" || phase == "cancelled";
+    }
+
+    // One bounded step. Throws Transient for retryable failures (state saved), Error for permanent ones.
+    void step(double seconds) {
+        auto deadline = std::chrono::steady_clock::now() + std::chrono::duration<double>(seconds);
+        if (finished()) return;
+        if (!handshaken_) handshake();
+        do {
+            const std::string phase = st_.value("phase", "");
+            if (phase == "finalize") {
+                finalize();
+                return;
+            }
+            if (finished()) return;
+            if (!st_["pending"].is_null()) {
+                send_pending();
+            } else {
+                make_segment();
+            }
+        } while (std::chrono::steady_clock::now() < deadline);
+    }
+
+    void fail(const std::string& message, bool permanent) {
+        if (st_.empty()) return;
+        if (st_.value("phase", "") != "failed") st_["failed_phase"] = st_.value("phase", "");
+        st_["phase"] = permanent ? "failed" : st_.value("phase", "");
+        st_["error"] = message;
+        st_["permanent"] = permanent;
+        log("error: " + message);
+        save();
+    }
+
+    void note_retry(const std::string& message) {
+        st_["retry"] = message;
+        log("retrying: " + message);
+        save();
+    }
+
+    // After a transient failure: the next step handshakes again, which also learns what the destination holds.
+    void reconnect() { handshaken_ = false; }
+
+    const json& state() const { return st_; }
+    void set_progress(ProgressFn fn) { progress_ = std::move(fn); }
+
+private:
+    [[noreturn]] void fail_permanent(const std::string& message) {
+        throw Error(ErrorKind::security, message);
+    }
+
+    void reset_files() {
+        for (const std::string* f : {&paths_->state, &paths_->files, &paths_->manifest, &paths_->segment})
+            ::unlink(f->c_str());
+    }
+
+    void log(const std::string& line) {
+        char ts[32];
+        std::time_t t = std::time(nullptr);
+        std::strftime(ts, sizeof ts, "%Y-%m-%d %H:%M:%S", std::gmtime(&t));
+        std::string full = std::string(ts) + " " + line;
+        if (FILE* f = std::fopen(paths_->log.c_str(), "ab")) {
+            std::fprintf(f, "%s\n", full.c_str());
+            std::fclose(f);
+        }
+        json& lines = st_["log"];
+        if (!lines.is_array()) lines = json::array();
+        lines.push_back(full);
+        while (lines.size() > kLogLines) lines.erase(lines.begin());
+    }
+
+    void save() {
+        st_["updated_at"] = now_s();
+        write_file_atomic(paths_->state, st_.dump(1) + "\n");
+    }
+
+    void report() {
+        if (!progress_) return;
+        Progress p;
+        p.phase = st_.value("phase", "");
+        p.item = st_.value("item", "");
+        p.done = st_.value("done_bytes", uint64_t(0));
+        p.total = std::max(p.done, st_.value("total_bytes", uint64_t(0)));
+        progress_(p);
+    }
+
+    Connection& db() {
+        if (!conn_) {
+            conn_ = std::make_unique<Connection>(opt_.db);
+            begin_consistent_snapshot(*conn_);
+        }
+        return *conn_;
+    }
+
+    // ---- starting ----
+
+    void start_job() {
+        ::unlink(paths_->log.c_str());
+        Connection& conn = db();
+        json site;
+        std::vector<std::string> tables = list_tables(conn, opt_.table_prefix, opt_.all_tables);
+        std::vector<std::string> views = list_views(conn, opt_.table_prefix, opt_.all_tables);
+        const std::string options_table = opt_.table_prefix + "options";
+        if (std::find(tables.begin(), tables.end(), options_table) == tables.end())
+            throw Error(ErrorKind::database, "table '" + options_table + "' not found: is the table prefix right?");
+        SiteInfo s;
+        for (auto& row : conn.query("SELECT option_name, option_value FROM " + quote_identifier(options_table) +
+                                    " WHERE option_name IN ('home','siteurl')"))
+            if (row.size() == 2 && row[0] && row[1]) (*row[0] == "home" ? s.home : s.siteurl) = *row[1];
+        if (s.siteurl.empty()) s.siteurl = s.home;
+        if (s.home.empty()) s.home = s.siteurl;
+        s.abspath = root_ + "/";
+        s.wp_version = opt_.wp_version;
+        s.php_version = opt_.php_version;
+        s.db_server = conn.server_version();
+        s.table_prefix = opt_.table_prefix;
+        s.charset = opt_.charset;
+        s.collate = opt_.collate;
+        if (s.collate.empty()) {
+            auto c = conn.scalar("SELECT TABLE_COLLATION FROM information_schema.TABLES WHERE TABLE_SCHEMA = DATABASE() "
+                                 "AND TABLE_NAME = " + conn.quote(options_table));
+            if (c) s.collate = *c;
+        }
+        if (s.charset.empty() && !s.collate.empty()) s.charset = s.collate.substr(0, s.collate.find('_'));
+        s.multisite = opt_.multisite;
+        s.tables = tables;
+
+        uint64_t total = 0;
+        json row_bytes = json::object();
+        for (auto& row : conn.query("SELECT TABLE_NAME, DATA_LENGTH, AVG_ROW_LENGTH FROM information_schema.TABLES "
+                                    "WHERE TABLE_SCHEMA = DATABASE() AND TABLE_TYPE = 'BASE TABLE'")) {
+            if (row.size() != 3 || !row[0] || std::find(tables.begin(), tables.end(), *row[0]) == tables.end()) continue;
+            total += row[1] ? std::strtoull(row[1]->c_str(), nullptr, 10) : 0;
+            row_bytes[*row[0]] = row[2] ? std::strtoull(row[2]->c_str(), nullptr, 10) : 0;
+        }
+
+        // The file list is taken once, so every later step walks the same list.
+        std::string list;
+        uint64_t files = 0;
+        std::vector<std::string> warnings;
+        ScanOptions so;
+        so.excludes = opt_.excludes;
+        so.default_excludes = opt_.default_excludes;
+        {
+            std::FILE* out = std::fopen(paths_->files.c_str(), "wb");
+            if (!out) throw_errno(ErrorKind::io, "cannot write the file list", errno);
+            std::unique_ptr<std::FILE, int (*)(std::FILE*)> guard(out, std::fclose);
+            scan_tree(
+                root_, so,
+                [&](const ScanEntry& e) {
+                    json j = {{"p", base64_encode(e.path)},
+                              {"k", e.kind == ScanEntry::directory ? "d" : e.kind == ScanEntry::symlink ? "l" : "f"},
+                              {"m", e.mode},
+                              {"t", e.mtime},
+                              {"n", e.mtime_nsec},
+                              {"s", e.size}};
+                    if (e.kind == ScanEntry::symlink) j["l"] = base64_encode(e.target);
+                    std::string line = j.dump() + "\n";
+                    if (std::fwrite(line.data(), 1, line.size(), out) != line.size())
+                        throw_errno(ErrorKind::io, "cannot write the file list", errno);
+                    total += e.size;
+                    ++files;
+                },
+                [&](const std::string& w) {
+                    if (warnings.size() < 1000) warnings.push_back(w);
+                });
+            if (std::fflush(out) != 0 || ::fsync(::fileno(out)) != 0)
+                throw_errno(ErrorKind::io, "cannot write the file list", errno);
+        }
+        ::unlink(paths_->manifest.c_str());
+        ::unlink(paths_->segment.c_str());
+
+        st_ = json::object();
+        st_["job"] = random_nonce();
+        st_["phase"] = "handshake";
+        st_["token_id"] = token_.token_id;
+        st_["fingerprint"] = token_fingerprint(token_);
+        st_["destination_url"] = token_.url;
+        st_["site_name"] = opt_.site_name;
+        st_["expires_at"] = token_.expires_at;
+        st_["started_at"] = now_s();
+        st_["site"] = site_to_json(s);
+        st_["source_url"] = s.home;
+        st_["views"] = views;
+        st_["options"] = {{"excludes", opt_.excludes}, {"default_excludes", opt_.default_excludes},
+                          {"all_tables", opt_.all_tables}};
+        st_["cursor"] = {{"phase", "site"}, {"table", 0}, {"chunk", 0}, {"key", json::array()}, {"offset", 0},
+                         {"file_pos", 0}, {"file_offset", 0}, {"manifest_bytes", 0}, {"manifest_count", 0}};
+        st_["row_bytes"] = row_bytes;
+        st_["pending"] = nullptr;
+        st_["next_index"] = 0;
+        st_["parts"] = 0;
+        st_["budget"] = 4u << 20;
+        st_["max_part"] = 0;
+        st_["total_bytes"] = total;
+        st_["done_bytes"] = 0;
+        st_["sent_bytes"] = 0;
+        st_["tables"] = tables.size();
+        st_["files"] = files;
+        st_["item"] = "";
+        st_["error"] = "";
+        st_["permanent"] = false;
+        st_["warnings"] = warnings;
+        st_["log"] = json::array();
+        log("push " + st_["job"].get<std::string>().substr(0, 8) + " started: " + std::to_string(tables.size()) +
+            " tables, " + std::to_string(files) + " files, about " + std::to_string(total >> 20) + " MiB, to " +
+            token_.url + " (token " + st_["fingerprint"].get<std::string>() + ")");
+        save();
+    }
+
+    // ---- requests ----
+
+    std::string url_for(const std::string& route, std::string& target) const {
+        std::string base = token_.url;
+        while (!base.empty() && base.back() == '/') base.pop_back();
+        size_t scheme = base.find("://");
+        size_t path_start = base.find('/', scheme == std::string::npos ? 0 : scheme + 3);
+        std::string path = path_start == std::string::npos ? "" : base.substr(path_start);
+        target = path + "/index.php?rest_route=/sitelift/v1" + route;  // index.php: nginx refuses PUT on a folder
+        return (path_start == std::string::npos ? base : base.substr(0, path_start)) + target;
+    }
+
+    HttpResponse call(const std::string& method, const std::string& route, const std::string& body,
+                      const char* content_type) {
+        std::string target;
+        std::string url = url_for(route, target);
+        const int64_t ts = now_s();
+        const std::string nonce = random_nonce();
+        const std::string sig = sign_request(mac_, method, target, ts, nonce, Sha256::hex(body));
+        std::vector<std::string> headers = {
+            "X-SiteLift-Token: " + token_.token_id, "X-SiteLift-Timestamp: " + std::to_string(ts),
+            "X-SiteLift-Nonce: " + nonce, "X-SiteLift-Signature: " + sig, std::string("Content-Type: ") + content_type,
+            "Accept: application/json"};
+        HttpResponse r = http_.request(method, url, headers, body);
+        if (r.status == 0) throw Transient("cannot reach the destination (" + r.error + ")");
+        return r;
+    }
+
+    static json parse_body(const HttpResponse& r) {
+        try {
+            json j = json::parse(r.body);
+            return j.is_object() ? j : json::object();
+        } catch (const json::exception&) {
+            return json::object();
+        }
+    }
+
+    // Sorts an unsuccessful answer into retry-later or stop.
+    [[noreturn]] void refuse(const HttpResponse& r, const std::string& what) {
+        json j = parse_body(r);
+        std::string msg = j.value("message", "");
+        std::string code = j.value("code", "");
+        if (msg.empty()) msg = "HTTP " + std::to_string(r.status);
+        if (r.status == 429 || r.status >= 500 || r.status == 408)
+            throw Transient(what + ": the destination answered " + std::to_string(r.status) + " (" + msg + ")");
+        if (code.rfind("sitelift_", 0) != 0 && (r.status == 404 || r.status == 400 || r.status == 401 || r.status == 403)) {
+            // Not our routes answering: the plugin is missing or inactive there, or the URL is wrong.
+            throw Error(ErrorKind::state, what + ": the destination does not answer as SiteLift (HTTP " +
+                                              std::to_string(r.status) + "); is the SiteLift plugin active at " +
+                                              token_.url + "?");
+        }
+        if (r.status == 401 || r.status == 403)
+            throw Error(ErrorKind::security, "the destination refused the machine token: " + msg +
+                                                 " (generate a new token on the destination and paste it here)");
+        if (r.status == 507)
+            throw Error(ErrorKind::io, "the destination's disk is full: " + msg + "; free space there and resume");
+        throw Error(ErrorKind::state, what + ": " + msg);
+    }
+
+    void handshake() {
+        const SiteInfo s = site_from_json(st_["site"]);
+        json body = {{"job", st_["job"]},
+                     {"site_name", opt_.site_name},
+                     {"source",
+                      {{"url", s.home},
+                       {"wp_version", s.wp_version},
+                       {"php_version", s.php_version},
+                       {"db_server", s.db_server},
+                       {"sitelift", SITELIFT_VERSION},
+                       {"tables", st_.value("tables", 0)},
+                       {"files", st_.value("files", 0)},
+                       {"total_bytes", st_.value("total_bytes", 0)}}}};
+        HttpResponse r = call("POST", "/jobs", body.dump(), "application/json");
+        if (r.status == 409) {
+            json j = parse_body(r);
+            throw Error(ErrorKind::state, j.value("message", std::string("the destination refused the push")));
+        }
+        if (r.status != 200) refuse(r, "handshake");
+        json j = parse_body(r);
+        const uint64_t next = j.value("next_index", uint64_t(0));
+        const uint64_t acked = st_.value("parts", uint64_t(0));
+        json limits = j.value("limits", json::object());
+        st_["destination"] = j.value("destination", json::object());
+        st_["destination"]["limits"] = limits;
+        uint64_t max_body = limits.value("max_body", uint64_t(8u << 20));
+        uint64_t max_part = std::clamp<uint64_t>(max_body > kRequestOverhead * 2 ? max_body - kRequestOverhead : kMinPart,
+                                                 kMinPart, kMaxPart);
+        if (opt_.max_part_bytes) max_part = std::clamp<uint64_t>(opt_.max_part_bytes, kMinPart, max_part);
+        if (st_.value("max_part", uint64_t(0)) == 0 || st_.value("max_part", uint64_t(0)) > max_part)
+            st_["max_part"] = max_part;
+        if (st_.value("budget", uint64_t(0)) > st_.value("max_part", uint64_t(0)) * 4)
+            st_["budget"] = st_.value("max_part", uint64_t(0));
+        if (j.value("phase", "") == "done") {
+            st_["phase"] = "done";
+            st_["result"] = j.value("result", json::object());
+            log("the destination had already finished this migration");
+            save();
+            handshaken_ = true;
+            return;
+        }
+        if (next > acked) {
+            // The destination applied a part whose acknowledgement never reached us.
+            if (!st_["pending"].is_null() && st_["pending"].value("index", uint64_t(0)) + 1 == next) {
+                acknowledge(next);
+            } else {
+                throw Error(ErrorKind::state, "the destination holds more of this migration than the source "
+                                              "remembers; restart the push");
+            }
+        } else if (next < acked) {
+            throw Error(ErrorKind::state, "the destination lost the progress of this migration (it holds " +
+                                              std::to_string(next) + " of " + std::to_string(acked) +
+                                              " parts); restart the push");
+        }
+        if (st_.value("phase", "") == "handshake") st_["phase"] = "database";
+        if (acked == 0 && next == 0)
+            log("connected to " + token_.url + " (" + j["destination"].value("wp_version", std::string("?")) + ")");
+        else
+            log("resumed at part " + std::to_string(next));
+        st_["retry"] = "";
+        save();
+        handshaken_ = true;
+    }
+
+    // The destination holds part pending.index: move the cursor past it.
+    void acknowledge(uint64_t next_index) {
+        json pending = st_["pending"];
+        st_["cursor"] = pending["cursor_after"];
+        st_["parts"] = next_index;
+        st_["sent_bytes"] = st_.value("sent_bytes", uint64_t(0)) + pending.value("sealed_bytes", uint64_t(0));
+        st_["done_bytes"] = st_.value("done_bytes", uint64_t(0)) + pending.value("bytes", uint64_t(0));
+        st_["item"] = pending.value("item", "");
+        if (pending.value("last", false)) st_["phase"] = "finalize";
+        else st_["phase"] = pending.value("phase", "database");
+        st_["pending"] = nullptr;
+        save();
+        ::unlink(paths_->segment.c_str());
+    }
+
+    void send_pending() {
+        const json& pending = st_["pending"];
+        const uint64_t index = pending.value("index", uint64_t(0));
+        std::string sealed = read_whole(paths_->segment);
+        if (sealed.size() != pending.value("sealed_bytes", uint64_t(0))) {
+            // The segment file did not survive (killed while writing it): make it again from the same cursor.
+            drop_pending();
+            return;
+        }
+        auto t0 = std::chrono::steady_clock::now();
+        HttpResponse r = call("PUT", "/jobs/" + st_["job"].get<std::string>() + "/parts/" + std::to_string(index), sealed,
+                              "application/octet-stream");
+        if (r.status == 413) {
+            uint64_t max_part = std::max<uint64_t>(kMinPart, st_.value("max_part", uint64_t(0)) / 2);
+            if (st_.value("max_part", uint64_t(0)) <= kMinPart)
+                throw Error(ErrorKind::state, "the destination refuses even small requests (413); raise its "
+                                              "post_max_size / client_max_body_size");
+            st_["max_part"] = max_part;
+            st_["budget"] = std::min<uint64_t>(st_.value("budget", uint64_t(0)), max_part);
+            log("the destination refused a part of " + std::to_string(sealed.size() >> 10) + " KiB as too big; parts "
+                "are now at most " + std::to_string(max_part >> 10) + " KiB");
+            drop_pending();
+            return;
+        }
+        if (r.status == 400 || r.status == 409) {
+            json j = parse_body(r);
+            if (j.value("code", "") == "sitelift_out_of_order") {
+                reconnect();
+                throw Transient("the destination expects another part than " + std::to_string(index));
+            }
+            if (j.value("code", "") == "sitelift_part_unauthenticated")
+                throw Transient("the destination could not authenticate part " + std::to_string(index) +
+                                " (changed in transit?)");
+        }
+        if (r.status != 200) refuse(r, "part " + std::to_string(index));
+        json j = parse_body(r);
+        double secs = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+        const uint64_t next = j.value("next_index", index + 1);
+        if (next != index + 1)
+            throw Error(ErrorKind::state, "the destination acknowledged part " + std::to_string(index) +
+                                              " with next part " + std::to_string(next));
+        double elapsed = std::max(1.0, static_cast<double>(now_s() - st_.value("started_at", now_s())));
+        acknowledge(next);
+        st_["rate"] = static_cast<uint64_t>(st_.value("done_bytes", uint64_t(0)) / elapsed);
+        uint64_t left = st_.value("total_bytes", uint64_t(0)) > st_.value("done_bytes", uint64_t(0))
+                            ? st_.value("total_bytes", uint64_t(0)) - st_.value("done_bytes", uint64_t(0))
+                            : 0;
+        st_["eta"] = st_.value("rate", uint64_t(0)) ? left / st_.value("rate", uint64_t(1)) : 0;
+        if (index % 20 == 0 || st_.value("phase", "") == "finalize")
+            log("part " + std::to_string(index) + " acknowledged (" + std::to_string(sealed.size() >> 10) + " KiB in " +
+                std::to_string(static_cast<int>(secs * 1000)) + " ms)");
+        save();
+        report();
+        maybe_die("part");
+    }
+
+    void drop_pending() {
+        st_["pending"] = nullptr;
+        ::unlink(paths_->segment.c_str());
+        save();
+    }
+
+    void finalize() {
+        st_["item"] = "";
+        report();
+        log("all parts sent; the destination verifies and swaps the site in");
+        save();
+        HttpResponse r = call("POST", "/jobs/" + st_["job"].get<std::string>() + "/finalize", "{}", "application/json");
+        maybe_die("finalize");
+        if (r.status != 200) refuse(r, "finalize");
+        json j = parse_body(r);
+        st_["phase"] = "done";
+        st_["result"] = j.value("result", json::object());
+        st_["finished_at"] = now_s();
+        st_["done_bytes"] = std::max(st_.value("done_bytes", uint64_t(0)), st_.value("total_bytes", uint64_t(0)));
+        st_["total_bytes"] = st_["done_bytes"];
+        st_["eta"] = 0;
+        log("done: " + token_.url + " now serves the site");
+        save();
+        report();
+    }
+
+    // ---- segments ----
+
+    struct Builder {
+        std::string out;
+        std::unique_ptr<ArchiveWriter> writer;
+        uint64_t bytes = 0;  // uncompressed entry bytes
+    };
+
+    void make_segment() {
+        const uint64_t part_index = st_.value("parts", uint64_t(0));
+        uint64_t budget = std::max<uint64_t>(st_.value("budget", uint64_t(4u << 20)), 64u << 10);
+        const uint64_t max_part = st_.value("max_part", uint64_t(8u << 20));
+        for (;;) {
+            json cursor = st_["cursor"];
+            SegmentInfo info;
+            std::string plain = build_segment(cursor, budget, info);
+            std::string sealed = seal_part(enc_, st_["job"].get<std::string>(), part_index, info.last, plain);
+            if (sealed.size() > max_part && budget > (64u << 10)) {
+                budget /= 2;  // incompressible data: make it again from the same cursor, smaller
+                continue;
+            }
+            if (sealed.size() > max_part)
+                throw Error(ErrorKind::state, "a single entry (" + info.item + ") does not fit into the destination's "
+                                              "largest request; raise its post_max_size");
+            // Aim the next segment at ~85% of the largest part, from this one's compression ratio.
+            double ratio = plain.empty() ? 1.0 : static_cast<double>(sealed.size()) / static_cast<double>(info.bytes + 1);
+            uint64_t next_budget = static_cast<uint64_t>(0.85 * static_cast<double>(max_part) / std::max(ratio, 0.02));
+            next_budget = std::clamp<uint64_t>(next_budget, 64u << 10, std::max<uint64_t>(budget * 2, 64u << 10));
+            st_["budget"] = std::min<uint64_t>(next_budget, max_part * 16);
+            {
+                int fd = ::open(paths_->segment.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC | O_NOFOLLOW, 0600);
+                if (fd < 0) throw_errno(ErrorKind::io, "cannot keep the part to send", errno);
+                size_t off = 0;
+                while (off < sealed.size()) {
+                    ssize_t n = ::write(fd, sealed.data() + off, sealed.size() - off);
+                    if (n < 0 && errno == EINTR) continue;
+                    if (n < 0) {
+                        int e = errno;
+                        ::close(fd);
+                        throw_errno(ErrorKind::io, "cannot keep the part to send", e);
+                    }
+                    off += static_cast<size_t>(n);
+                }
+                if (::fsync(fd) != 0 || ::close(fd) != 0) throw_errno(ErrorKind::io, "cannot keep the part to send", errno);
+            }
+            st_["pending"] = {{"index", part_index}, {"last", info.last}, {"bytes", info.bytes},
+                              {"sealed_bytes", sealed.size()}, {"cursor_after", cursor}, {"item", info.item},
+                              {"phase", info.phase}};
+            if (st_.value("phase", "") != "finalize") st_["phase"] = info.phase;
+            st_["item"] = info.item;
+            save();
+            report();
+            maybe_die(info.phase == "files" ? "files" : "database");
+            return;
+        }
+    }
+
+    struct SegmentInfo {
+        bool last = false;
+        uint64_t bytes = 0;
+        std::string item, phase = "database";
+    };
+
+    // Fills one segment from `cursor` (advanced in place) with about `budget` uncompressed bytes.
+    std::string build_segment(json& cursor, uint64_t budget, SegmentInfo& info) {
+        std::string out;
+        WriterOptions wo;
+        wo.compression = Compression::zstd;
+        wo.level = 1;
+        wo.background = false;
+        wo.threads = 1;
+        ManifestWriter manifest(paths_->manifest, cursor.value("manifest_bytes", uint64_t(0)),
+                                cursor.value("manifest_count", uint64_t(0)), st_.value("warnings", std::vector<std::string>{}));
+        {
+            ArchiveWriter w([&](const void* d, size_t n) { out.append(static_cast<const char*>(d), n); }, wo);
+            const SiteInfo site = site_from_json(st_["site"]);
+            const int64_t mtime = st_.value("started_at", now_s());
+            uint64_t used = 0;
+            auto room = [&]() { return used < budget ? budget - used : 0; };
+            while (room() > 0 && !info.last) {
+                const std::string phase = cursor.value("phase", "site");
+                if (phase == "site") {
+                    std::string text = site_to_json(site).dump(2) + "\n";
+                    w.add_file("site.json", text, 0644, mtime);
+                    used += text.size();
+                    cursor["phase"] = "tables";
+                } else if (phase == "tables") {
+                    info.phase = "database";
+                    const auto& tables = site.tables;
+                    size_t t = cursor.value("table", size_t(0));
+                    if (t >= tables.size()) {
+                        cursor["phase"] = "extras";
+                        continue;
+                    }
+                    used += add_table_chunk(w, manifest, cursor, tables[t], room(), mtime, info);
+                } else if (phase == "extras") {
+                    Connection& conn = db();
+                    for (const auto& v : st_.value("views", std::vector<std::string>{})) {
+                        std::string sql = dump_view(conn, v);
+                        used += add_small(w, manifest, "database/views/" + v + ".sql", sql, mtime);
+                    }
+                    for (const auto& t : site.tables) {
+                        std::string sql = dump_triggers(conn, t);
+                        if (!sql.empty()) used += add_small(w, manifest, "database/triggers/" + t + ".sql", sql, mtime);
+                    }
+                    cursor["phase"] = "files";
+                } else if (phase == "files") {
+                    info.phase = "files";
+                    if (!add_file_entries(w, manifest, cursor, budget, used, info)) cursor["phase"] = "manifest";
+                    else break;  // the segment is full
+                } else if (phase == "manifest") {
+                    if (manifest.spool_bytes() > std::max<uint64_t>(budget, 1) * 64 && used > 0) break;
+                    info.phase = "files";
+                    json extra = {{"compression", "zstd"}, {"all_tables", opt_.all_tables}, {"excludes", opt_.excludes},
+                                  {"push", true}};
+                    manifest.write_to(w, site, extra, mtime);
+                    used += manifest.spool_bytes();
+                    cursor["phase"] = "end";
+                    info.last = true;
+                } else {
+                    break;
+                }
+            }
+            w.close();
+            info.bytes = used;
+        }
+        manifest.sync();
+        cursor["manifest_bytes"] = manifest.spool_bytes();
+        cursor["manifest_count"] = manifest.count();
+        return out;
+    }
+
+    // Warnings go into the job state (and from there into the manifest of the last segment).
+    void warn(const std::string& message) {
+        json& list = st_["warnings"];
+        if (!list.is_array()) list = json::array();
+        if (list.size() >= 1000) return;
+        for (const auto& m : list)
+            if (m == message) return;
+        list.push_back(message);
+    }
+
+    uint64_t add_small(ArchiveWriter& w, ManifestWriter& manifest, const std::string& path, const std::string& sql,
+                       int64_t mtime) {
+        w.add_file(path, sql, 0644, mtime);
+        EntryRecord r;
+        r.path = path;
+        r.type = "file";
+        r.size = sql.size();
+        r.mode = 0644;
+        r.mtime = mtime;
+        r.sha256 = Sha256::hex(sql);
+        manifest.add(r);
+        return sql.size();
+    }
+
+    uint64_t add_table_chunk(ArchiveWriter& w, ManifestWriter& manifest, json& cursor, const std::string& table,
+                             uint64_t room, int64_t mtime, SegmentInfo& info) {
+        Connection& conn = db();
+        const uint64_t chunk = cursor.value("chunk", uint64_t(0));
+        uint64_t row_bytes = std::max<uint64_t>(st_["row_bytes"].value(table, uint64_t(0)), 64);
+        uint64_t target = std::min<uint64_t>(std::max<uint64_t>(room, 64u << 10), kMaxTableChunk);
+        DumpOptions dopt;
+        dopt.strip_foreign_keys = true;
+        dopt.continuation = chunk > 0;
+        dopt.max_rows = std::max<uint64_t>(1, target / row_bytes);
+        dopt.after_key = cursor.value("key", std::vector<std::string>{});
+        dopt.offset = cursor.value("offset", uint64_t(0));
+        std::string sql;
+        TableDumpResult res = dump_table(conn, table, [&](std::string_view p) { sql.append(p); }, dopt);
+        if (chunk == 0)
+            for (const auto& fk : res.foreign_keys) warn("table '" + table + "': foreign key not carried over: " + fk);
+        const std::string path = "database/" + table + (chunk ? "." + std::to_string(chunk) : "") + ".sql";
+        w.add_file(path, sql, 0644, mtime);
+        EntryRecord r;
+        r.path = path;
+        r.type = "file";
+        r.size = sql.size();
+        r.mode = 0644;
+        r.mtime = mtime;
+        r.sha256 = Sha256::hex(sql);
+        r.table = table;
+        r.rows = res.rows;
+        r.checksum = res.checksum;
+        manifest.add(r);
+        info.item = table;
+        if (res.rows > 0) st_["row_bytes"][table] = std::max<uint64_t>(sql.size() / res.rows, 16);
+        if (res.rows < dopt.max_rows) {  // the table is complete
+            cursor["table"] = cursor.value("table", uint64_t(0)) + 1;
+            cursor["chunk"] = 0;
+            cursor["key"] = json::array();
+            cursor["offset"] = 0;
+        } else {
+            cursor["chunk"] = chunk + 1;
+            cursor["key"] = res.last_key;
+            cursor["offset"] = dopt.offset + res.rows;
+            if (!res.has_primary_key && chunk == 0)
+                warn("table '" + table + "' has no primary key; it was sent in chunks by row position");
+        }
+        return sql.size();
+    }
+
+    // Adds entries of the file list from the cursor until the budget is used; false when the list is done.
+    bool add_file_entries(ArchiveWriter& w, ManifestWriter& manifest, json& cursor, uint64_t budget, uint64_t& used,
+                          SegmentInfo& info) {
+        std::FILE* list = std::fopen(paths_->files.c_str(), "rb");
+        if (!list) throw_errno(ErrorKind::io, "cannot read the file list", errno);
+        std::unique_ptr<std::FILE, int (*)(std::FILE*)> guard(list, std::fclose);
+        uint64_t pos = cursor.value("file_pos", uint64_t(0));
+        if (std::fseek(list, static_cast<long>(pos), SEEK_SET) != 0) throw_errno(ErrorKind::io, "cannot read the file list", errno);
+        std::string line;
+        std::vector<char> buf(kReadChunk);
+        int root_fd = ::open(root_.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+        if (root_fd < 0) throw_errno(ErrorKind::io, "cannot open the site root", errno);
+        std::unique_ptr<int, void (*)(int*)> root_guard(&root_fd, [](int* fd) { ::close(*fd); });
+        for (;;) {
+            if (used >= budget) return true;
+            line.clear();
+            int c;
+            while ((c = std::fgetc(list)) != EOF && c != '\n') line.push_back(static_cast<char>(c));
+            if (line.empty()) return false;
+            const uint64_t line_end = pos + line.size() + 1;
+            json j = json::parse(line);
+            std::string rel, target;
+            base64_decode(j.value("p", ""), rel);
+            const std::string kind = j.value("k", "f");
+            EntryInfo e;
+            e.path = "files/" + rel;
+            e.mode = j.value("m", 0644u);
+            e.mtime = j.value("t", int64_t(0));
+            e.mtime_nsec = j.value("n", 0u);
+            EntryRecord r;
+            r.path = e.path;
+            r.mode = e.mode;
+            r.mtime = e.mtime;
+            info.item = rel.substr(0, rel.rfind('/') == std::string::npos ? 0 : rel.rfind('/'));
+            if (kind == "d") {
+                e.type = EntryType::directory;
+                r.type = "dir";
+                w.begin_entry(e);
+                w.end_entry();
+                manifest.add(r);
+                used += 512;
+            } else if (kind == "l") {
+                base64_decode(j.value("l", ""), target);
+                e.type = EntryType::symlink;
+                e.link_target = target;
+                r.type = "symlink";
+                r.target = target;
+                w.begin_entry(e);
+                w.end_entry();
+                manifest.add(r);
+                used += 512;
+            } else {
+                uint64_t offset = cursor.value("file_offset", uint64_t(0));
+                bool complete = add_file(w, manifest, cursor, root_fd, rel, e, r, offset, budget, used, buf);
+                if (!complete) {
+                    cursor["file_pos"] = pos;
+                    cursor["file_offset"] = offset;
+                    return true;
+                }
+                cursor["file_offset"] = 0;
+            }
+            pos = line_end;
+            cursor["file_pos"] = pos;
+        }
+    }
+
+    // One regular file: whole when it fits the segment (or is small), else the slice that fits from `offset`
+    // (advanced). Returns true when the file is finished (or vanished).
+    bool add_file(ArchiveWriter& w, ManifestWriter& manifest, json& cursor, int root_fd, const std::string& rel, EntryInfo& e,
+                  EntryRecord& r, uint64_t& offset, uint64_t budget, uint64_t& used, std::vector<char>& buf) {
+        int fd = ::openat(root_fd, rel.c_str(), O_RDONLY | O_NOFOLLOW | O_CLOEXEC | O_NOCTTY | O_NONBLOCK);
+        if (fd < 0) {
+            if (errno == ENOENT) return true;
+            if (errno == EACCES) {
+                warn("skipped file '" + rel + "': permission denied");
+                return true;
+            }
+            throw_errno(ErrorKind::io, "cannot open '" + rel + "'", errno);
+        }
+        std::unique_ptr<int, void (*)(int*)> guard(&fd, [](int* f) { ::close(*f); });
+        struct stat st;
+        if (::fstat(fd, &st) != 0) throw_errno(ErrorKind::io, "cannot stat '" + rel + "'", errno);
+        if (!S_ISREG(st.st_mode)) {
+            warn("skipped '" + rel + "': it changed type while the push ran");
+            return true;
+        }
+        uint64_t size = static_cast<uint64_t>(st.st_size);
+        e.type = EntryType::file;
+        e.mode = st.st_mode & 07777;
+        e.mtime = st.st_mtim.tv_sec;
+        e.mtime_nsec = static_cast<uint32_t>(st.st_mtim.tv_nsec);
+        r.type = "file";
+        r.mode = e.mode;
+        r.mtime = e.mtime;
+        const uint64_t room = budget > used ? budget - used : 0;
+        if (offset == 0 && (size <= room || size <= (256u << 10))) {
+            e.size = size;
+            r.size = size;
+            w.begin_entry(e);
+            Sha256 hash;
+            copy_range(fd, 0, size, rel, [&](const char* d, size_t n) {
+                hash.update(d, n);
+                w.write_data(d, n);
+            }, buf);
+            w.end_entry();
+            r.sha256 = hash.hex_digest();
+            manifest.add(r);
+            used += size + 512;
+            return true;
+        }
+        // A slice. Its size is the file's size when the first slice was cut.
+        if (room < (64u << 10) && used > 0) return false;  // start it in the next segment
+        uint64_t total = offset == 0 ? size : cursor.value("file_size", size);
+        cursor["file_size"] = total;
+        uint64_t len = std::min<uint64_t>(total - offset, std::max<uint64_t>(room, 64u << 10));
+        EntryInfo slice = e;
+        slice.path = "chunks/" + std::to_string(total) + "/" + std::to_string(offset) + "/" + rel;
+        slice.size = len;
+        w.begin_entry(slice);
+        copy_range(fd, offset, len, rel, [&](const char* d, size_t n) { w.write_data(d, n); }, buf);
+        w.end_entry();
+        used += len + 512;
+        offset += len;
+        if (offset < total) return false;
+        // The last slice: the manifest describes the whole file as it was read, slice by slice.
+        Sha256 hash;
+        copy_range(fd, 0, total, rel, [&](const char* d, size_t n) { hash.update(d, n); }, buf);
+        r.size = total;
+        r.sha256 = hash.hex_digest();
+        manifest.add(r);
+        offset = 0;
+        return true;
+    }
+
+    template <typename Fn>
+    static void copy_range(int fd, uint64_t offset, uint64_t len, const std::string& rel, Fn sink, std::vector<char>& buf) {
+        uint64_t at = offset;
+        const uint64_t end = offset + len;
+        while (at < end) {
+            size_t want = static_cast<size_t>(std::min<uint64_t>(buf.size(), end - at));
+            ssize_t n = ::pread(fd, buf.data(), want, static_cast<off_t>(at));
+            if (n < 0) {
+                if (errno == EINTR) continue;
+                throw_errno(ErrorKind::io, "cannot read '" + rel + "'", errno);
+            }
+            if (n == 0) {  // shrank since it was listed: zeros keep the promised size
+                std::fill(buf.begin(), buf.begin() + static_cast<long>(want), '\0');
+                n = static_cast<ssize_t>(want);
+            }
+            sink(buf.data(), static_cast<size_t>(n));
+            at += static_cast<uint64_t>(n);
+        }
+    }
+
+    const PushOptions& opt_;
+    std::string root_;
+    std::unique_ptr<PushPaths> paths_;
+    std::unique_ptr<FileLock> lock_;
+    TokenInfo token_;
+    std::string mac_, enc_;
+    json st_;
+    std::unique_ptr<Connection> conn_;
+    Http http_;
+    bool handshaken_ = false;
+    ProgressFn progress_;
+};
+
+}  // namespace
+
+json push_step(const PushOptions& options, double seconds) {
+    PushJob job(options);
+    job.open();
+    try {
+        job.step(seconds);
+    } catch (const Transient& e) {
+        job.note_retry(e.what());
+    } catch (const Error& e) {
+        job.fail(e.what(), true);
+    }
+    return public_state(job.state());
+}
+
+json push_run(const PushOptions& options, double retry_seconds) {
+    PushJob job(options);
+    job.open();
+    job.set_progress(options.progress);
+    double waited = 0, backoff = 1;
+    while (!job.finished()) {
+        try {
+            job.step(3600);
+            backoff = 1;
+            waited = 0;
+        } catch (const Transient& e) {
+            if (waited >= retry_seconds) {
+                job.fail(std::string(e.what()) + "; gave up after " + std::to_string(static_cast<int>(waited)) +
+                             " s of retries (run the push again to resume)",
+                         false);
+                throw Error(ErrorKind::io, std::string(e.what()) + "; run the push again to resume");
+            }
+            job.note_retry(e.what());
+            std::this_thread::sleep_for(std::chrono::duration<double>(backoff));
+            waited += backoff;
+            backoff = std::min(backoff * 2, 30.0);
+            job.reconnect();
+        } catch (const Error& e) {
+            job.fail(e.what(), true);
+            throw;
+        }
+    }
+    return public_state(job.state());
+}
+
+json push_state(const std::string& root) { return public_state(load_state(PushPaths(real_site_root(root)))); }
+
+void push_cancel(const std::string& root) {
+    PushPaths p(real_site_root(root));
+    if (!exists_nofollow(p.dir)) return;
+    FileLock lock(p.lock, "a push step is running right now; try again in a moment", true);
+    json st = load_state(p);
+    for (const std::string* f : {&p.files, &p.manifest, &p.segment}) ::unlink(f->c_str());
+    if (st.empty()) return;
+    st["phase"] = "cancelled";
+    st["pending"] = nullptr;
+    st["updated_at"] = now_s();
+    write_file_atomic(p.state, st.dump(1) + "\n");
+}
+
+}  // namespace sitelift

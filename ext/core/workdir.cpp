@@ -1,0 +1,74 @@
+#include "workdir.hpp"
+
+#include <cerrno>
+
+#include <fcntl.h>
+#include <sys/file.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "error.hpp"
+
+namespace sitelift {
+
+bool exists_nofollow(const std::string& p) {
+    struct stat st;
+    return ::lstat(p.c_str(), &st) == 0;
+}
+
+void make_dir(const std::string& p, mode_t mode) {
+    if (::mkdir(p.c_str(), mode) != 0 && errno != EEXIST) throw_errno(ErrorKind::io, "cannot create '" + p + "'", errno);
+}
+
+void write_file_atomic(const std::string& path, const std::string& content) {
+    std::string tmp = path + ".tmp";
+    int fd = ::open(tmp.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC | O_NOFOLLOW, 0600);
+    if (fd < 0) throw_errno(ErrorKind::io, "cannot write '" + tmp + "'", errno);
+    size_t off = 0;
+    while (off < content.size()) {
+        ssize_t n = ::write(fd, content.data() + off, content.size() - off);
+        if (n < 0) {
+            if (errno == EINTR) continue;
+            int e = errno;
+            ::close(fd);
+            throw_errno(ErrorKind::io, "cannot write '" + tmp + "'", e);
+        }
+        off += static_cast<size_t>(n);
+    }
+    if (::fsync(fd) != 0 || ::close(fd) != 0) throw_errno(ErrorKind::io, "cannot write '" + tmp + "'", errno);
+    if (::rename(tmp.c_str(), path.c_str()) != 0) throw_errno(ErrorKind::io, "cannot replace '" + path + "'", errno);
+}
+
+void do_rename(const std::string& from, const std::string& to) {
+    if (::rename(from.c_str(), to.c_str()) != 0)
+        throw_errno(ErrorKind::io, "cannot move '" + from + "' to '" + to + "'", errno);
+}
+
+// The work folder lives inside the web root: make sure no web server hands it out.
+void ensure_work_dir(const std::string& work) {
+    make_dir(work, 0700);
+    std::string ht = work + "/.htaccess";
+    if (!exists_nofollow(ht)) write_file_atomic(ht, "Require all denied\nDeny from all\n");
+    std::string idx = work + "/index.php";
+    if (!exists_nofollow(idx)) write_file_atomic(idx, "<?php\n// Silence.\n");
+}
+
+FileLock::FileLock(const std::string& path, const std::string& busy_message, bool wait) {
+    fd_ = ::open(path.c_str(), O_RDWR | O_CREAT | O_CLOEXEC | O_NOFOLLOW, 0600);
+    if (fd_ < 0) throw_errno(ErrorKind::io, "cannot open the lock file", errno);
+    int rc;
+    do {
+        rc = ::flock(fd_, LOCK_EX | (wait ? 0 : LOCK_NB));
+    } while (rc != 0 && errno == EINTR);
+    if (rc != 0) {
+        ::close(fd_);
+        throw Error(ErrorKind::state, busy_message);
+    }
+}
+
+FileLock::~FileLock() {
+    ::flock(fd_, LOCK_UN);
+    ::close(fd_);
+}
+
+}  // namespace sitelift

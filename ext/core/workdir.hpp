@@ -1,0 +1,31 @@
+// SiteLift's work folder inside a site root (<root>/.sitelift) and the small file helpers around it.
+#pragma once
+
+#include <string>
+
+#include <sys/types.h>
+
+namespace sitelift {
+
+bool exists_nofollow(const std::string& path);
+void make_dir(const std::string& path, mode_t mode);  // an existing folder is fine
+// Writes content to path + ".tmp" (mode 0600), fsyncs it and renames it over path.
+void write_file_atomic(const std::string& path, const std::string& content);
+void do_rename(const std::string& from, const std::string& to);
+// Creates the work folder (0700) with an .htaccess that denies web access and an empty index.php.
+void ensure_work_dir(const std::string& work);
+
+// An exclusive flock on a file, taken without waiting (Error(state) with `busy_message` when held elsewhere)
+// or, with wait, blocking until it is free.
+class FileLock {
+public:
+    FileLock(const std::string& path, const std::string& busy_message, bool wait = false);
+    ~FileLock();
+    FileLock(const FileLock&) = delete;
+    FileLock& operator=(const FileLock&) = delete;
+
+private:
+    int fd_;
+};
+
+}  // namespace sitelift

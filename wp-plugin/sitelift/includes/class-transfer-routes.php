@@ -1,0 +1,159 @@
+<?php
+/**
+ * The REST routes a source's push talks to (namespace sitelift/v1, under /jobs). Each request is signed with the
+ * machine token; the permission callback lets only a correctly signed, fresh, unreplayed request through, and the
+ * extension does the work. WordPress concerns only: routing, the site's settings, hooks.
+ *
+ * @package SiteLift
+ */
+
+namespace SiteLift\Plugin;
+
+final class Transfer_Routes {
+	private const JOB = '(?P<job>[0-9a-f]{32})';
+
+	public static function register(): void {
+		add_action( 'rest_api_init', array( self::class, 'routes' ) );
+	}
+
+	public static function routes(): void {
+		$job_arg   = array(
+			'type'     => 'string',
+			'pattern'  => '^[0-9a-f]{32}$',
+			'required' => true,
+		);
+		$common    = array(
+			'callback'            => array( self::class, 'handle' ),
+			'permission_callback' => array( self::class, 'permission' ),
+		);
+		register_rest_route(
+			'sitelift/v1',
+			'/jobs',
+			array( 'methods' => 'POST', 'args' => array() ) + $common
+		);
+		register_rest_route(
+			'sitelift/v1',
+			'/jobs/' . self::JOB,
+			array( 'methods' => 'GET', 'args' => array( 'job' => $job_arg ) ) + $common
+		);
+		register_rest_route(
+			'sitelift/v1',
+			'/jobs/' . self::JOB . '/parts/(?P<index>[0-9]{1,12})',
+			array(
+				'methods' => 'PUT',
+				'args'    => array(
+					'job'   => $job_arg,
+					'index' => array(
+						'type'     => 'string',
+						'pattern'  => '^[0-9]{1,12}$',
+						'required' => true,
+					),
+				),
+			) + $common
+		);
+		register_rest_route(
+			'sitelift/v1',
+			'/jobs/' . self::JOB . '/finalize',
+			array( 'methods' => 'POST', 'args' => array( 'job' => $job_arg ) ) + $common
+		);
+	}
+
+	/**
+	 * What the extension needs to know about this site (the destination).
+	 *
+	 * @return array<string, mixed>
+	 */
+	public static function site(): array {
+		global $wpdb;
+		return array(
+			'path'         => untrailingslashit( ABSPATH ),
+			'db'           => array(
+				'host'     => DB_HOST,
+				'user'     => DB_USER,
+				'password' => DB_PASSWORD,
+				'name'     => DB_NAME,
+			),
+			'table_prefix' => $wpdb->base_prefix,
+			'url'          => untrailingslashit( home_url() ),
+			'limits'       => array(
+				'max_body'           => self::max_body(),
+				'max_execution_time' => (int) ini_get( 'max_execution_time' ),
+				'memory_limit'       => (string) ini_get( 'memory_limit' ),
+				'php_version'        => PHP_VERSION,
+				'wp_version'         => get_bloginfo( 'version' ),
+				'db_server'          => (string) $wpdb->db_server_info(),
+			),
+		);
+	}
+
+	/** The largest request body PHP accepts here (the web server may allow less; the source adapts to 413). */
+	private static function max_body(): int {
+		$post = wp_convert_hr_to_bytes( (string) ini_get( 'post_max_size' ) );
+		return $post > 0 ? $post : 8 * MB_IN_BYTES;
+	}
+
+	/**
+	 * The request as it came over the wire: the signature covers the exact request-target.
+	 *
+	 * @return array{0: string, 1: string, 2: array, 3: string}
+	 */
+	private static function wire( \WP_REST_Request $request ): array {
+		$target = isset( $_SERVER['REQUEST_URI'] ) ? (string) wp_unslash( $_SERVER['REQUEST_URI'] ) : ''; // phpcs:ignore WordPress.Security.ValidatedSanitizedInput.InputNotSanitized -- compared byte for byte by the signature check.
+		return array( $request->get_method(), $target, $request->get_headers(), (string) $request->get_body() );
+	}
+
+	/**
+	 * Only a request signed with this site's machine token, fresh and not seen before, gets through.
+	 *
+	 * @return true|\WP_Error
+	 */
+	public static function permission( \WP_REST_Request $request ) {
+		list( $method, $target, $headers, $body ) = self::wire( $request );
+		try {
+			$refused = \SiteLift\receive_authenticate( self::site(), $method, $target, $headers, $body );
+		} catch ( \SiteLift\Exception $e ) {
+			return new \WP_Error( 'sitelift_unavailable', __( 'SiteLift cannot check the request right now.', 'sitelift' ), array( 'status' => 503 ) );
+		}
+		if ( null === $refused ) {
+			return true;
+		}
+		return new \WP_Error( (string) ( $refused['body']['code'] ?? 'sitelift_refused' ), (string) ( $refused['body']['message'] ?? '' ), array( 'status' => (int) $refused['status'] ) );
+	}
+
+	public static function handle( \WP_REST_Request $request ): \WP_REST_Response {
+		list( $method, $target, $headers, $body ) = self::wire( $request );
+		$finalize = 'POST' === $method && str_ends_with( $request->get_route(), '/finalize' );
+		if ( $finalize ) {
+			/**
+			 * Fires on the destination just before a pushed site is verified and swapped in.
+			 *
+			 * @param string $job The migration's id.
+			 */
+			do_action( 'sitelift_before_import', (string) $request['job'] );
+		}
+		try {
+			$answer = \SiteLift\receive( self::site(), $method, $target, $headers, $body );
+		} catch ( \SiteLift\Exception $e ) {
+			$answer = array(
+				'status' => 503,
+				'body'   => array(
+					'code'    => 'sitelift_unavailable',
+					'message' => $e->getMessage(),
+				),
+			);
+		}
+		if ( $finalize && 200 === $answer['status'] && 'done' === ( $answer['body']['phase'] ?? '' ) ) {
+			// The database is the source's now: WordPress's caches of the old one are stale.
+			wp_cache_flush();
+			/**
+			 * Fires on the destination after a pushed site was swapped in (e.g. to install a must-use plugin).
+			 *
+			 * @param array $result The import report.
+			 */
+			do_action( 'sitelift_after_import', (array) ( $answer['body']['result'] ?? array() ) );
+		}
+		$response = new \WP_REST_Response( $answer['body'], $answer['status'] );
+		$response->header( 'Cache-Control', 'no-store' );
+		return $response;
+	}
+}
