@@ -244,7 +244,7 @@
 				el( 'tbody', {}, [
 					el( 'tr', {}, [ el( 'th', { text: 'PHP' } ), el( 'td', { text: v.php } ), el( 'td', { text: destValue( [ 'php', 'php_version' ] ) } ) ] ),
 					el( 'tr', {}, [ el( 'th', { text: 'WordPress' } ), el( 'td', { text: v.wordpress } ), el( 'td', { text: destValue( [ 'wordpress', 'wp_version', 'wp' ] ) } ) ] ),
-					el( 'tr', {}, [ el( 'th', { text: __( 'Database', 'sitelift' ) } ), el( 'td', { text: v.database } ), el( 'td', { text: destValue( [ 'database', 'db_version', 'db', 'mysql' ] ) } ) ] ),
+					el( 'tr', {}, [ el( 'th', { text: __( 'Database', 'sitelift' ) } ), el( 'td', { text: v.database } ), el( 'td', { text: destValue( [ 'db_server', 'database', 'db_version' ] ) } ) ] ),
 				] ),
 			] );
 

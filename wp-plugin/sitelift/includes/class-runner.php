@@ -50,8 +50,12 @@ final class Runner {
 		'destination_url',
 		'destination',
 		'error',
+		'retry',
 		'permanent',
 		'result',
+		'warnings',
+		'files',
+		'tables',
 	);
 
 	/**
@@ -330,6 +334,8 @@ final class Runner {
 		$job['last_origin']  = $origin;
 		$phase               = (string) ( $state['phase'] ?? '' );
 		$error               = self::scrub( (string) ( $state['error'] ?? '' ), $token );
+		// A transient failure (network, 5xx, the destination busy): the engine says what it will retry.
+		$retry = self::scrub( (string) ( $state['retry'] ?? '' ), $token );
 
 		if ( 'done' === $phase ) {
 			$job['status']        = 'done';
@@ -344,9 +350,9 @@ final class Runner {
 			$job['status'] = 'failed';
 			$job['error']  = $error;
 			$job['final']  = self::public_state( $state, $token );
-		} elseif ( 'failed' === $phase ) {
+		} elseif ( 'failed' === $phase || '' !== $retry ) {
 			$job['failing_since'] = $job['failing_since'] ? $job['failing_since'] : $now;
-			$job['error']         = $error;
+			$job['error']         = '' !== $retry ? $retry : $error;
 			if ( $now - $job['failing_since'] >= self::RETRY_WINDOW ) {
 				$job['status'] = 'interrupted';
 				$job['final']  = self::public_state( $state, $token );
@@ -356,7 +362,7 @@ final class Runner {
 			$job['error']         = '';
 		}
 
-		if ( 'running' === $job['status'] && ! $job['mailed_start'] && ( 'failed' !== $phase ) ) {
+		if ( 'running' === $job['status'] && ! $job['mailed_start'] && 'failed' !== $phase && '' === $retry ) {
 			$job['mailed_start'] = Mailer::started( $job, $state );
 		}
 		if ( in_array( $job['status'], array( 'done', 'failed', 'interrupted' ), true ) && ! $job['mailed_end'] ) {
@@ -451,8 +457,10 @@ final class Runner {
 				$out[ $field ] = $state[ $field ];
 			}
 		}
-		if ( isset( $out['error'] ) ) {
-			$out['error'] = self::scrub( (string) $out['error'], $token );
+		foreach ( array( 'error', 'retry' ) as $field ) {
+			if ( isset( $out[ $field ] ) ) {
+				$out[ $field ] = self::scrub( (string) $out[ $field ], $token );
+			}
 		}
 		return $out;
 	}
