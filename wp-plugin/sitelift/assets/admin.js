@@ -137,6 +137,22 @@
 		return undefined;
 	}
 
+	/** Labels for the keys of the engine's import report; other keys are shown as they are named. */
+	var REPORT_LABELS = {
+		source_url: __( 'From', 'sitelift' ),
+		destination_url: __( 'To', 'sitelift' ),
+		tables: __( 'Tables verified', 'sitelift' ),
+		rows: __( 'Rows verified', 'sitelift' ),
+		files: __( 'Files verified', 'sitelift' ),
+		file_bytes: __( 'File data verified', 'sitelift' ),
+		dirs: __( 'Folders', 'sitelift' ),
+		symlinks: __( 'Symbolic links', 'sitelift' ),
+		values_changed: __( 'Values moved to the new address', 'sitelift' ),
+		values_skipped_unsafe: __( 'Values left as they were (not safe to change)', 'sitelift' ),
+		seconds: __( 'Verify and switch-over time', 'sitelift' ),
+		warnings: __( 'Warnings', 'sitelift' ),
+	};
+
 	/** A definition list of the scalar values of a report (one level of nesting flattened). */
 	function reportList( report ) {
 		var dl = el( 'dl', { className: 'sitelift-kv' } );
@@ -147,8 +163,12 @@
 			var text = typeof value === 'boolean' ? ( value ? __( 'yes', 'sitelift' ) : __( 'no', 'sitelift' ) ) : String( value );
 			if ( /bytes$/.test( key ) && typeof value === 'number' ) {
 				text = bytes( value );
+			} else if ( key === 'seconds' && typeof value === 'number' ) {
+				text = value < 10 ? value.toFixed( 1 ) + ' s' : duration( value );
+			} else if ( typeof value === 'number' ) {
+				text = value.toLocaleString();
 			}
-			dl.appendChild( el( 'dt', { text: key.replace( /_/g, ' ' ) } ) );
+			dl.appendChild( el( 'dt', { text: REPORT_LABELS[ key ] || key.replace( /_/g, ' ' ) } ) );
 			dl.appendChild( el( 'dd', { text: text } ) );
 		}
 		Object.keys( report || {} ).forEach( function ( k ) {
@@ -158,7 +178,7 @@
 					add( k + ' ' + k2, v[ k2 ] );
 				} );
 			} else if ( Array.isArray( v ) ) {
-				add( k, v.length ? v.filter( function ( x ) { return typeof x !== 'object'; } ).join( ', ' ) || String( v.length ) : '–' );
+				add( k, v.length ? v.map( function ( x ) { return typeof x === 'object' ? JSON.stringify( x ) : String( x ); } ).join( '; ' ) : __( 'none', 'sitelift' ) );
 			} else {
 				add( k, v );
 			}

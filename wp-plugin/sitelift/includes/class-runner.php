@@ -477,12 +477,13 @@ final class Runner {
 	 * What the source screen shows: the job record (no token) and the engine's state.
 	 */
 	public static function view(): array {
-		$job   = self::job();
-		$state = self::engine_state();
+		$job    = self::job();
+		$status = $job ? (string) ( $job['status'] ?? '' ) : '';
+		// A cancelled push, or one the screens did not start (the CLI's), is not shown as this screen's job.
+		$state = in_array( $status, array( '', 'cancelled' ), true ) ? array() : self::engine_state();
 		if ( ! $state && $job && ! empty( $job['final'] ) ) {
 			$state = $job['final'];
 		}
-		$status = $job ? (string) ( $job['status'] ?? '' ) : '';
 		$user   = $job ? get_userdata( (int) ( $job['started_by'] ?? 0 ) ) : false;
 		return array(
 			'status'     => '' === $status ? 'none' : $status,
