@@ -480,7 +480,9 @@ final class Runner {
 		$job    = self::job();
 		$status = $job ? (string) ( $job['status'] ?? '' ) : '';
 		// A cancelled push, or one the screens did not start (the CLI's), is not shown as this screen's job.
-		$state = in_array( $status, array( '', 'cancelled' ), true ) ? array() : self::engine_state();
+		// Nor is the state of an earlier push before the first step of this one replaced it.
+		$fresh = $job && ! empty( $job['restart'] );
+		$state = ( $fresh || in_array( $status, array( '', 'cancelled' ), true ) ) ? array() : self::engine_state();
 		if ( ! $state && $job && ! empty( $job['final'] ) ) {
 			$state = $job['final'];
 		}
