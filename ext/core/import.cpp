@@ -37,7 +37,9 @@ constexpr const char* kStagePrefix = "sl_stage_";
 constexpr const char* kBackupPrefix = "sl_bak_";
 constexpr const char* kDiscardPrefix = "sl_dis_";
 // Which table chunks of a push the database already holds, committed with their rows (see docs/push-design.md).
-constexpr const char* kLedgerTable = "sl_stage__sitelift_ledger";
+// Work tables carry the destination's table prefix after their own, so sites sharing a database never touch each
+// other's staging or backups.
+std::string ledger_table(const std::string& dp) { return std::string("sl_stage_") + dp + "_sitelift_ledger"; }
 constexpr size_t kChunk = 1u << 20;
 constexpr uint64_t kMaxSiteJson = 1u << 20;
 constexpr uint64_t kMaxExtraSql = 64u << 20;
@@ -92,7 +94,10 @@ uint64_t free_bytes(const std::string& path) {
 std::string prefixed_name(const char* prefix, const std::string& table) {
     std::string name = prefix + table;
     if (name.size() <= 64) return name;
-    return prefix + Sha256::hex(table).substr(0, 32);  // MariaDB allows 64 characters
+    // MariaDB allows 64 characters: keep the start (the table prefix) and make the rest a hash.
+    std::string head(prefix);
+    head += table.substr(0, 64 - head.size() - 33);
+    return head + "_" + Sha256::hex(table).substr(0, 32);
 }
 
 std::string like_escape(const std::string& s) {
@@ -170,16 +175,16 @@ void recover(Connection& conn, const WorkPaths& w) {
     write_state(w, state);
 }
 
-void drop_staging(Connection& conn, const WorkPaths& w) {
+void drop_staging(Connection& conn, const WorkPaths& w, const std::string& dp) {
     remove_tree(w.stage);  // (a push being received keeps its record in w.receive; see receive_begin)
-    drop_tables(conn, tables_like(conn, kStagePrefix));
+    drop_tables(conn, tables_like(conn, kStagePrefix + dp));
 }
 
-void drop_backup(Connection& conn, const WorkPaths& w) {
+void drop_backup(Connection& conn, const WorkPaths& w, const std::string& dp) {
     remove_tree(w.backup);
     remove_tree(w.discard);
-    drop_tables(conn, tables_like(conn, kBackupPrefix));
-    drop_tables(conn, tables_like(conn, kDiscardPrefix));
+    drop_tables(conn, tables_like(conn, kBackupPrefix + dp));
+    drop_tables(conn, tables_like(conn, kDiscardPrefix + dp));
 }
 
 // ---- the rewriting seam --------------------------------------------------------------------------------------
@@ -246,7 +251,7 @@ public:
         WorkLock lock(w);
         Connection conn(opt_.target.db);
         recover(conn, w);
-        drop_staging(conn, w);
+        drop_staging(conn, w, opt_.target.table_prefix);
         remove_tree(w.receive);  // an import replaces any push being received
 
         dest_url_ = opt_.url.empty() ? live_option(conn, "home") : opt_.url;
@@ -266,7 +271,7 @@ public:
             swap(conn, w);
         } catch (...) {
             try {
-                drop_staging(conn, w);
+                drop_staging(conn, w, opt_.target.table_prefix);
             } catch (...) {
             }
             throw;
@@ -308,7 +313,7 @@ private:
         if (t.empty() || t.size() > 64 || t.find('/') != std::string::npos || t.find('\\') != std::string::npos ||
             t.find('\0') != std::string::npos || t.find('.') != std::string::npos || !is_valid_utf8(t))
             throw Error(ErrorKind::security, "the archive names an invalid table '" + t + "'");
-        if (is_work_table(t) || t == std::string(kLedgerTable).substr(9))
+        if (is_work_table(t) || (t.size() >= 16 && t.compare(t.size() - 16, 16, "_sitelift_ledger") == 0))
             throw Error(ErrorKind::security, "the archive names a reserved table '" + t + "'");
     }
 
@@ -700,14 +705,14 @@ private:
         WorkLock lock(w);
         Connection conn(opt_.target.db);
         recover(conn, w);
-        drop_staging(conn, w);
+        drop_staging(conn, w, opt_.target.table_prefix);
         remove_tree(w.receive);
         dest_url_ = strip_trailing_slashes(opt_.url.empty() ? live_option(conn, "home") : opt_.url);
         if (dest_url_.empty()) throw Error(ErrorKind::usage, "the destination has no home URL in its database");
         make_dir(w.stage, 0700);
         make_dir(w.stage_files, 0755);
         make_dir(w.receive, 0700);
-        conn.execute(std::string("CREATE TABLE ") + quote_identifier(kLedgerTable) +
+        conn.execute(std::string("CREATE TABLE ") + quote_identifier(ledger_table(opt_.target.table_prefix)) +
                      " (tbl VARCHAR(64) NOT NULL, chunk BIGINT UNSIGNED NOT NULL, PRIMARY KEY (tbl, chunk)) "
                      "DEFAULT CHARSET=utf8mb4 COLLATE=utf8mb4_bin");
         write_file_atomic(w.entries, "");
@@ -856,14 +861,14 @@ private:
                 st["updated_at"] = static_cast<int64_t>(std::time(nullptr));
                 write_state_file(w.job, st);
                 try {
-                    drop_staging(conn, w);
+                    drop_staging(conn, w, opt_.target.table_prefix);
                 } catch (...) {
                 }
             }
             throw;
         }
         remove_tree(w.stage);
-        drop_tables(conn, {kLedgerTable});
+        drop_tables(conn, {ledger_table(opt_.target.table_prefix)});
         result_.destination_url = dest_url_;
         result_.source_url = site_.home;
         result_.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count();
@@ -972,7 +977,7 @@ private:
                                                 " of that table was expected)");
         const std::string stage_name = prefixed_name(kStagePrefix, it->second);
         const std::string ledger_key = conn.quote(table) + "," + std::to_string(chunk);
-        auto held = conn.scalar("SELECT COUNT(*) FROM " + quote_identifier(kLedgerTable) + " WHERE (tbl, chunk) = (" +
+        auto held = conn.scalar("SELECT COUNT(*) FROM " + quote_identifier(ledger_table(opt_.target.table_prefix)) + " WHERE (tbl, chunk) = (" +
                                 ledger_key + ")");
         const bool already = held && *held != "0";
 
@@ -1009,7 +1014,7 @@ private:
             if (!already) {
                 if (!open_txn) conn.execute("START TRANSACTION");
                 open_txn = true;
-                conn.execute("INSERT INTO " + quote_identifier(kLedgerTable) + " (tbl, chunk) VALUES (" + ledger_key + ")");
+                conn.execute("INSERT INTO " + quote_identifier(ledger_table(opt_.target.table_prefix)) + " (tbl, chunk) VALUES (" + ledger_key + ")");
                 conn.execute("COMMIT");
                 open_txn = false;
             }
@@ -1158,7 +1163,7 @@ private:
     // ---- swap ----
     void swap(Connection& conn, const WorkPaths& w) {
         report("swap", "", input_size_);
-        drop_backup(conn, w);  // one generation of backup is kept
+        drop_backup(conn, w, opt_.target.table_prefix);  // one generation of backup is kept
         const std::string dp = opt_.target.table_prefix;
         json state = json::object();
         state["phase"] = "swapping";
@@ -1305,8 +1310,8 @@ void receive_forget(const SiteTarget& target) {
     recover(conn, w);
     json st = receive_state(target.root);
     if (st.value("phase", "") == "receiving" || st.value("phase", "") == "failed") {
-        drop_staging(conn, w);
-        drop_tables(conn, {kLedgerTable});
+        drop_staging(conn, w, target.table_prefix);
+        drop_tables(conn, {ledger_table(target.table_prefix)});
     }
     remove_tree(w.receive);
 }
@@ -1343,7 +1348,7 @@ void rollback_site(const SiteTarget& target) {
     }
     write_state(w, json::object());
     drop_tables(conn, discard);
-    drop_backup(conn, w);
+    drop_backup(conn, w, target.table_prefix);
 }
 
 void cleanup_site(const SiteTarget& target) {
@@ -1351,8 +1356,9 @@ void cleanup_site(const SiteTarget& target) {
     WorkLock lock(w);
     Connection conn(target.db);
     recover(conn, w);
-    drop_staging(conn, w);
-    drop_backup(conn, w);
+    drop_staging(conn, w, target.table_prefix);
+    drop_backup(conn, w, target.table_prefix);
+    remove_tree(w.receive);  // and any push being received
     json state = read_state(w);
     if (!state.empty()) write_state(w, json::object());
 }

@@ -64,7 +64,7 @@ ImportResult import_site(const ImportOptions& options);
 
 // Puts the site that the last import replaced back in place. Throws Error(state) when there is none.
 void rollback_site(const SiteTarget& target);
-// Drops what the last import kept (backup tables and folders) and any leftover staging.
+// Drops what the last import kept (backup tables and folders), any leftover staging and any push being received.
 void cleanup_site(const SiteTarget& target);
 // The recorded state of the last import ({} when there is none).
 nlohmann::json site_state(const std::string& root);

@@ -38,7 +38,7 @@ namespace {
 constexpr uint64_t kMinPart = 256u << 10;           // never cut parts smaller than this
 constexpr uint64_t kMaxPart = 64u << 20;            // nor bigger, whatever the destination accepts
 constexpr uint64_t kRequestOverhead = 64u << 10;    // headers and slack below the destination's body limit
-constexpr uint64_t kMaxTableChunk = 16u << 20;      // uncompressed SQL per table chunk, at most
+constexpr uint64_t kMaxTableChunk = 4u << 20;       // uncompressed SQL per table chunk, at most
 constexpr size_t kReadChunk = 1u << 20;
 constexpr size_t kLogLines = 200;
 
@@ -55,6 +55,24 @@ std::string read_whole(const std::string& path) {
     std::ifstream in(path, std::ios::binary);
     if (!in) return {};
     return std::string(std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>());
+}
+
+// The first `size` bytes of a file (fewer when it is shorter), without growing a buffer step by step.
+std::string read_exact(const std::string& path, uint64_t size) {
+    std::string out;
+    int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
+    if (fd < 0) return out;
+    out.resize(static_cast<size_t>(size));
+    size_t got = 0;
+    while (got < out.size()) {
+        ssize_t n = ::read(fd, out.data() + got, out.size() - got);
+        if (n < 0 && errno == EINTR) continue;
+        if (n <= 0) break;
+        got += static_cast<size_t>(n);
+    }
+    ::close(fd);
+    out.resize(got);
+    return out;
 }
 
 json load_state(const PushPaths& p) {
@@ -475,6 +493,9 @@ private:
                                               std::to_string(r.status) + "); is the SiteLift plugin active at " +
                                               token_.url + "?");
         }
+        if (r.status == 401 && (code == "sitelift_bad_signature" || code == "sitelift_replayed"))
+            // The token's id was right, so the request was most likely damaged on the way: send it again.
+            throw Transient(what + ": the destination could not verify the request (" + msg + ")");
         if (r.status == 401 || r.status == 403)
             throw Error(ErrorKind::security, "the destination refused the machine token: " + msg +
                                                  " (generate a new token on the destination and paste it here)");
@@ -529,8 +550,9 @@ private:
             if (!st_["pending"].is_null() && st_["pending"].value("index", uint64_t(0)) + 1 == next) {
                 acknowledge(next);
             } else {
-                throw Error(ErrorKind::state, "the destination holds more of this migration than the source "
-                                              "remembers; restart the push");
+                // (Answers are not authenticated, so a damaged one looks like this too: ask again.)
+                throw Transient("the destination holds more of this migration than the source remembers (if this "
+                                "persists, restart the push)");
             }
         } else if (next < acked) {
             throw Error(ErrorKind::state, "the destination lost the progress of this migration (it holds " +
@@ -565,7 +587,11 @@ private:
     void send_pending() {
         const json& pending = st_["pending"];
         const uint64_t index = pending.value("index", uint64_t(0));
-        std::string sealed = read_whole(paths_->segment);
+        std::string sealed;
+        if (sealed_.size() == pending.value("sealed_bytes", uint64_t(0)) && sealed_index_ == index)
+            sealed.swap(sealed_);  // made by this process: no need to read it back
+        else
+            sealed = read_exact(paths_->segment, pending.value("sealed_bytes", uint64_t(0)));
         if (sealed.size() != pending.value("sealed_bytes", uint64_t(0))) {
             // The segment file did not survive (killed while writing it): make it again from the same cursor.
             drop_pending();
@@ -600,9 +626,11 @@ private:
         json j = parse_body(r);
         double secs = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
         const uint64_t next = j.value("next_index", index + 1);
-        if (next != index + 1)
-            throw Error(ErrorKind::state, "the destination acknowledged part " + std::to_string(index) +
-                                              " with next part " + std::to_string(next));
+        if (next != index + 1) {
+            reconnect();  // answers are not authenticated: ask again what the destination holds
+            throw Transient("the destination acknowledged part " + std::to_string(index) + " with next part " +
+                            std::to_string(next));
+        }
         double elapsed = std::max(1.0, static_cast<double>(now_s() - st_.value("started_at", now_s())));
         acknowledge(next);
         st_["rate"] = static_cast<uint64_t>(st_.value("done_bytes", uint64_t(0)) / elapsed);
@@ -689,11 +717,13 @@ private:
                 }
                 if (::fsync(fd) != 0 || ::close(fd) != 0) throw_errno(ErrorKind::io, "cannot keep the part to send", errno);
             }
+            sealed_index_ = part_index;
             st_["pending"] = {{"index", part_index}, {"last", info.last}, {"bytes", info.bytes},
                               {"sealed_bytes", sealed.size()}, {"cursor_after", cursor}, {"item", info.item},
                               {"phase", info.phase}};
             if (st_.value("phase", "") != "finalize") st_["phase"] = info.phase;
             st_["item"] = info.item;
+            sealed_.swap(sealed);
             save();
             report();
             maybe_die(info.phase == "files" ? "files" : "database");
@@ -710,6 +740,7 @@ private:
     // Fills one segment from `cursor` (advanced in place) with about `budget` uncompressed bytes.
     std::string build_segment(json& cursor, uint64_t budget, SegmentInfo& info) {
         std::string out;
+        out.reserve(static_cast<size_t>(std::min<uint64_t>(budget, st_.value("max_part", uint64_t(8u << 20))) + (1u << 20)));
         WriterOptions wo;
         wo.compression = Compression::zstd;
         wo.level = 1;
@@ -813,6 +844,7 @@ private:
         dopt.after_key = cursor.value("key", std::vector<std::string>{});
         dopt.offset = cursor.value("offset", uint64_t(0));
         std::string sql;
+        sql.reserve(static_cast<size_t>(target + (1u << 20)));  // one statement may overshoot the target
         TableDumpResult res = dump_table(conn, table, [&](std::string_view p) { sql.append(p); }, dopt);
         if (chunk == 0)
             for (const auto& fk : res.foreign_keys) warn("table '" + table + "': foreign key not carried over: " + fk);
@@ -1007,6 +1039,8 @@ private:
     TokenInfo token_;
     std::string mac_, enc_;
     json st_;
+    std::string sealed_;  // the pending segment, when this process made it
+    uint64_t sealed_index_ = UINT64_MAX;
     std::unique_ptr<Connection> conn_;
     Http http_;
     bool handshaken_ = false;

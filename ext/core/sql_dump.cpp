@@ -48,6 +48,9 @@ std::string comment_safe(std::string_view s) {
 struct Column {
     std::string name;
     bool is_float = false;
+    // Its values sort otherwise than they compare as literals (ENUM/SET by member position, FLOAT through the
+    // DOUBLE it is read as): no resuming "after" a value of such a key column.
+    bool unordered_literal = false;
 };
 
 enum class ValueKind : unsigned char { number, string, hex };
@@ -404,6 +407,7 @@ TableDumpResult dump_table(Connection& conn, const std::string& table,
         c.name = *row[0];
         std::string type = upper_ascii(row[1].value_or(""));
         c.is_float = type.compare(0, 5, "FLOAT") == 0;
+        c.unordered_literal = c.is_float || type.compare(0, 5, "ENUM(") == 0 || type.compare(0, 4, "SET(") == 0;
         columns.push_back(std::move(c));
     }
     if (columns.empty()) throw Error(ErrorKind::database, "table " + qtable + " has no columns to dump");
@@ -459,7 +463,7 @@ TableDumpResult dump_table(Connection& conn, const std::string& table,
     std::vector<size_t> pk_index;
     for (const auto& k : pk) {
         auto it = std::find_if(columns.begin(), columns.end(), [&](const Column& c) { return c.name == k.second; });
-        if (it == columns.end()) {
+        if (it == columns.end() || it->unordered_literal) {  // chunks then go by offset in key order
             pk_index.clear();
             break;
         }
