@@ -151,6 +151,9 @@
 		values_skipped_unsafe: __( 'Values left as they were (not safe to change)', 'sitelift' ),
 		seconds: __( 'Verify and switch-over time', 'sitelift' ),
 		warnings: __( 'Warnings', 'sitelift' ),
+		finished_at: __( 'Switched over', 'sitelift' ),
+		entries: __( 'Top-level files and folders replaced', 'sitelift' ),
+		backup: __( 'Previous site kept for a rollback', 'sitelift' ),
 	};
 
 	/** A definition list of the scalar values of a report (one level of nesting flattened). */
@@ -163,6 +166,8 @@
 			var text = typeof value === 'boolean' ? ( value ? __( 'yes', 'sitelift' ) : __( 'no', 'sitelift' ) ) : String( value );
 			if ( /bytes$/.test( key ) && typeof value === 'number' ) {
 				text = bytes( value );
+			} else if ( /_at$/.test( key ) && typeof value === 'number' ) {
+				text = when( value );
 			} else if ( key === 'seconds' && typeof value === 'number' ) {
 				text = value < 10 ? value.toFixed( 1 ) + ' s' : duration( value );
 			} else if ( typeof value === 'number' ) {

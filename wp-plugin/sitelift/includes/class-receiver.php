@@ -103,23 +103,30 @@ final class Receiver {
 			'url'          => Engine::destination_url(),
 			'token'        => $token ? $token : null,
 			'job'          => $job ? $job : null,
-			'import'       => $import ? $import : null,
+			'import'       => self::import_summary( $import ),
 			'can_rollback' => self::has_backup( $import ),
 			'error'        => $error,
 		);
 	}
 
-	/** Does the last import's record say the previous site was kept? */
+	/** The previous site is kept (as sl_bak_ tables and .sitelift/backup) only while the import is "swapped". */
 	private static function has_backup( array $import ): bool {
-		if ( ! $import ) {
-			return false;
+		return 'swapped' === ( $import['phase'] ?? '' );
+	}
+
+	/** The last import's record in a few facts (its full journal lists every table and top-level entry). */
+	private static function import_summary( array $import ): ?array {
+		if ( ! $import || empty( $import['phase'] ) ) {
+			return null;
 		}
-		foreach ( array( 'backup', 'has_backup', 'can_rollback', 'rollback' ) as $k ) {
-			if ( array_key_exists( $k, $import ) ) {
-				return (bool) $import[ $k ];
-			}
-		}
-		return 'done' === ( $import['phase'] ?? $import['status'] ?? '' );
+		return array(
+			'source_url'      => (string) ( $import['source_url'] ?? '' ),
+			'destination_url' => (string) ( $import['destination_url'] ?? '' ),
+			'finished_at'     => (int) ( $import['finished'] ?? 0 ),
+			'tables'          => is_array( $import['tables'] ?? null ) ? count( $import['tables'] ) : 0,
+			'entries'         => is_array( $import['files'] ?? null ) ? count( $import['files'] ) : 0,
+			'backup'          => self::has_backup( $import ),
+		);
 	}
 
 	/** @return true|\WP_Error */
