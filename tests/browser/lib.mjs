@@ -154,9 +154,16 @@ export function sourcePostWithImages() {
   return JSON.parse(out.trim().split('\n').pop());
 }
 
+/**
+ * The permalink of the source's latest post that a fresh install does not have too (not its "Hello world!"), so
+ * finding it at the destination proves the migration.
+ */
 export function latestSourcePost() {
-  const out = wpEval('source', `$p = get_posts( array( 'numberposts' => 1, 'post_status' => 'publish', 'post_type' => 'post' ) ); echo get_permalink( $p[0] );`);
-  return out.trim().split('\n').pop();
+  const out = wpEval('source', `$p = get_posts( array( 'numberposts' => 1, 'post_status' => 'publish', 'post_type' => 'post',
+    'exclude' => array( 1 ), 'post_name__not_in' => array( 'hello-world' ) ) ); echo get_permalink( $p[0] );`);
+  const url = out.trim().split('\n').pop();
+  if (!url.startsWith(info.source.url + '/') || /hello-world/.test(url)) throw new Error(`no seeded post on the source: ${url}`);
+  return url;
 }
 
 /** The same URL at the destination. */

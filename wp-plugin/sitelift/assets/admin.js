@@ -152,6 +152,7 @@
 		seconds: __( 'Verify and switch-over time', 'sitelift' ),
 		warnings: __( 'Warnings', 'sitelift' ),
 		finished_at: __( 'Switched over', 'sitelift' ),
+		tables_replaced: __( 'Tables replaced', 'sitelift' ),
 		entries: __( 'Top-level files and folders replaced', 'sitelift' ),
 		backup: __( 'Previous site kept for a rollback', 'sitelift' ),
 	};

@@ -123,7 +123,7 @@ final class Receiver {
 			'source_url'      => (string) ( $import['source_url'] ?? '' ),
 			'destination_url' => (string) ( $import['destination_url'] ?? '' ),
 			'finished_at'     => (int) ( $import['finished'] ?? 0 ),
-			'tables'          => is_array( $import['tables'] ?? null ) ? count( $import['tables'] ) : 0,
+			'tables_replaced' => is_array( $import['tables'] ?? null ) ? count( $import['tables'] ) : 0,
 			'entries'         => is_array( $import['files'] ?? null ) ? count( $import['files'] ) : 0,
 			'backup'          => self::has_backup( $import ),
 		);
