@@ -130,6 +130,33 @@ final class RunnerTest extends TestCase {
 		}
 	}
 
+	public function test_an_interrupted_migration_resumes_with_the_stored_or_a_new_token(): void {
+		$token = $this->token();
+		$this->rest_as_admin( 'POST', '/sitelift/v1/admin/migrate/start', array( 'token' => $token, 'site_name' => 'nowhere' ) );
+		$job            = Runner::job();
+		$job['status']  = 'interrupted'; // as after steps that kept failing
+		$job['restart'] = false;
+		update_option( Runner::JOB_OPTION, $job, false );
+
+		$resumed = $this->rest_as_admin( 'POST', '/sitelift/v1/admin/migrate/resume' );
+		$this->assertSame( 200, $resumed->get_status(), wp_json_encode( $resumed->get_data() ) );
+		$this->assertSame( 'running', $resumed->get_data()['status'] );
+		$this->assertFalse( $resumed->get_data()['retrying'] );
+
+		// Without the stored token (say the salts changed), only a pasted one lets it go on.
+		$job           = Runner::job();
+		$job['status'] = 'failed';
+		$job['token']  = 'not-readable';
+		update_option( Runner::JOB_OPTION, $job, false );
+		$refused = $this->rest_as_admin( 'POST', '/sitelift/v1/admin/migrate/resume' );
+		$this->assertSame( 400, $refused->get_status() );
+		$this->assertSame( 'sitelift_token_needed', $refused->get_data()['code'] );
+		$again = $this->rest_as_admin( 'POST', '/sitelift/v1/admin/migrate/resume', array( 'token' => $token ) );
+		$this->assertSame( 200, $again->get_status() );
+		$this->assertTrue( $again->get_data()['has_token'] );
+		$this->assertFalse( (bool) Runner::job()['restart'], 'resuming goes on where it stopped' );
+	}
+
 	public function test_no_step_without_a_running_migration(): void {
 		$response = $this->rest_as_admin( 'POST', '/sitelift/v1/admin/migrate/step' );
 		$this->assertSame( 409, $response->get_status() );
