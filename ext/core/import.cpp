@@ -460,33 +460,40 @@ private:
         if (total != e.size) throw Error(ErrorKind::archive, "manifest.json is truncated");
     }
 
-    void stage_sql_entry(ArchiveReader& r, const EntryInfo& e, ParallelLoader& loader, const Rewriter* rewriter,
-                         std::set<std::string>& loaded, std::vector<char>& buf) {
+    // The start every database/ entry shares: its folders are tolerated, views and triggers kept aside (never
+    // applied automatically, see the README). Returns false when that dealt with the entry; else fills rec and
+    // rest (the name after "database/").
+    bool open_sql_entry(ArchiveReader& r, const EntryInfo& e, EntryRecord& rec, std::string& rest) {
         if (e.type != EntryType::file) {
             if (e.type == EntryType::directory && (e.path == "database" || e.path == "database/views" ||
-                                                   e.path == "database/triggers")) {
-                return;  // tolerated but never written by SiteLift
-            }
-            throw Error(ErrorKind::security, "unexpected entry '" + e.path + "' in the archive");
+                                                   e.path == "database/triggers"))
+                return false;  // tolerated but never written by SiteLift
+            throw Error(ErrorKind::security, "unexpected entry '" + e.path + "'");
         }
-        std::string rest = e.path.substr(9);
-        EntryRecord rec;
+        rest = e.path.substr(9);
         rec.path = e.path;
         rec.type = "file";
         rec.size = e.size;
         rec.mode = e.mode & 07777;
         rec.mtime = e.mtime;
-        Sha256 hash;
         if (rest.rfind("views/", 0) == 0 || rest.rfind("triggers/", 0) == 0) {
-            // Kept aside; views and triggers are not applied automatically (see the README).
             std::string sql = read_small(r, e, kMaxExtraSql);
             rec.sha256 = Sha256::hex(sql);
             spool(rec);
             result_.warnings.push_back("'" + e.path + "' was not applied: import views and triggers by hand");
-            return;
+            return false;
         }
         if (rest.size() < 5 || rest.compare(rest.size() - 4, 4, ".sql") != 0)
-            throw Error(ErrorKind::security, "unexpected entry '" + e.path + "' in the archive");
+            throw Error(ErrorKind::security, "unexpected entry '" + e.path + "'");
+        return true;
+    }
+
+    void stage_sql_entry(ArchiveReader& r, const EntryInfo& e, ParallelLoader& loader, const Rewriter* rewriter,
+                         std::set<std::string>& loaded, std::vector<char>& buf) {
+        EntryRecord rec;
+        std::string rest;
+        if (!open_sql_entry(r, e, rec, rest)) return;
+        Sha256 hash;
         std::string table = rest.substr(0, rest.size() - 4);
         auto it = table_map_.find(table);
         if (it == table_map_.end())
@@ -573,6 +580,61 @@ private:
             result_.file_bytes += total;
         }
         spool(rec);
+    }
+
+    // Replaces the staged copy of each folder in opt_.keep with a copy of the live one.
+    void keep_live_folders(SafeTree& tree) {
+        for (const auto& k : opt_.keep) {
+            const std::string rel = safe_relative_path(k);
+            const std::string live = root_ + "/" + rel;
+            struct stat st;
+            if (::lstat(live.c_str(), &st) != 0 || !S_ISDIR(st.st_mode)) continue;
+            remove_tree(tree.root() + "/" + rel);
+            copy_folder(tree, live, rel);
+        }
+    }
+
+    static void copy_folder(SafeTree& tree, const std::string& from, const std::string& rel) {
+        struct stat st;
+        if (::lstat(from.c_str(), &st) != 0) throw_errno(ErrorKind::io, "cannot read '" + from + "'", errno);
+        if (S_ISDIR(st.st_mode)) {
+            tree.make_dir(rel, st.st_mode & 07777);
+            std::unique_ptr<DIR, int (*)(DIR*)> d(::opendir(from.c_str()), ::closedir);
+            if (!d) throw_errno(ErrorKind::io, "cannot list '" + from + "'", errno);
+            while (struct dirent* de = ::readdir(d.get())) {
+                std::string n = de->d_name;
+                if (n != "." && n != "..") copy_folder(tree, from + "/" + n, rel + "/" + n);
+            }
+            tree.set_times(rel, st.st_mtim.tv_sec, static_cast<uint32_t>(st.st_mtim.tv_nsec));
+        } else if (S_ISLNK(st.st_mode)) {
+            std::string target(static_cast<size_t>(st.st_size) + 1, '\0');
+            ssize_t n = ::readlink(from.c_str(), target.data(), target.size());
+            if (n < 0) throw_errno(ErrorKind::io, "cannot read '" + from + "'", errno);
+            target.resize(static_cast<size_t>(n));
+            if (!symlink_target_escapes(rel, target)) {
+                tree.make_symlink(rel, target);
+                tree.set_times(rel, st.st_mtim.tv_sec, static_cast<uint32_t>(st.st_mtim.tv_nsec));
+            }
+        } else if (S_ISREG(st.st_mode)) {
+            int in = ::open(from.c_str(), O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
+            if (in < 0) throw_errno(ErrorKind::io, "cannot read '" + from + "'", errno);
+            int out = -1;
+            try {
+                out = tree.open_file(rel, st.st_mode & 07777, true);
+                char buf[65536];
+                ssize_t n;
+                while ((n = ::read(in, buf, sizeof buf)) > 0) write_all(out, buf, static_cast<size_t>(n), rel);
+                if (n < 0) throw_errno(ErrorKind::io, "cannot read '" + from + "'", errno);
+                struct timespec ts[2] = {st.st_mtim, st.st_mtim};
+                if (::futimens(out, ts) != 0) throw_errno(ErrorKind::io, "cannot set the time of '" + rel + "'", errno);
+            } catch (...) {
+                ::close(in);
+                if (out >= 0) ::close(out);
+                throw;
+            }
+            ::close(in);
+            if (::close(out) != 0) throw_errno(ErrorKind::io, "cannot write '" + rel + "'", errno);
+        }
     }
 
     static void write_all(int fd, const char* data, size_t n, const std::string& rel) {
@@ -852,6 +914,7 @@ private:
         SafeTree tree(w.stage_files);
         try {
             complete_stage(tree, st.value("bytes", uint64_t(0)));
+            keep_live_folders(tree);
             finalize(conn);
             swap(conn, w);
         } catch (const Error& e) {
@@ -937,28 +1000,9 @@ private:
 
     void receive_sql_entry(ArchiveReader& r, const EntryInfo& e, Connection& conn, const Rewriter* rewriter, json& st,
                            std::vector<char>& buf) {
-        if (e.type != EntryType::file) {
-            if (e.type == EntryType::directory && (e.path == "database" || e.path == "database/views" ||
-                                                   e.path == "database/triggers"))
-                return;
-            throw Error(ErrorKind::security, "unexpected entry '" + e.path + "' in the push");
-        }
-        std::string rest = e.path.substr(9);
         EntryRecord rec;
-        rec.path = e.path;
-        rec.type = "file";
-        rec.size = e.size;
-        rec.mode = e.mode & 07777;
-        rec.mtime = e.mtime;
-        if (rest.rfind("views/", 0) == 0 || rest.rfind("triggers/", 0) == 0) {
-            std::string sql = read_small(r, e, kMaxExtraSql);
-            rec.sha256 = Sha256::hex(sql);
-            spool(rec);
-            result_.warnings.push_back("'" + e.path + "' was not applied: import views and triggers by hand");
-            return;
-        }
-        if (rest.size() < 5 || rest.compare(rest.size() - 4, 4, ".sql") != 0)
-            throw Error(ErrorKind::security, "unexpected entry '" + e.path + "' in the push");
+        std::string rest;
+        if (!open_sql_entry(r, e, rec, rest)) return;
         std::string name = rest.substr(0, rest.size() - 4);
         uint64_t chunk = 0;
         std::string table = name;

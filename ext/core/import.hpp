@@ -44,6 +44,9 @@ struct ImportOptions {
     uint64_t min_free_bytes = 64ull << 20;  // stop staging before the disk gets fuller than this
     ReaderLimits limits;
     ProgressFn progress;
+    // Folders of the live site (relative to its root) that survive the swap as they are, replacing whatever
+    // the archive holds there: on a push, the destination's own SiteLift plugin.
+    std::vector<std::string> keep;
 };
 
 struct TableReport {

@@ -10,6 +10,7 @@
 #include <cstring>
 #include <ctime>
 #include <fstream>
+#include <future>
 #include <memory>
 #include <mutex>
 #include <thread>
@@ -21,6 +22,7 @@
 #include "archive.hpp"
 #include "crypto.hpp"
 #include "error.hpp"
+#include "export.hpp"
 #include "manifest.hpp"
 #include "path_safety.hpp"
 #include "scan.hpp"
@@ -196,6 +198,12 @@ public:
         root_ = real_site_root(opt_.root);
         paths_ = std::make_unique<PushPaths>(root_);
     }
+    ~PushJob() {
+        // A segment being made ahead uses the connection and the spool: let it finish before they go.
+        if (ahead_.valid()) ahead_.wait();
+    }
+    PushJob(const PushJob&) = delete;
+    PushJob& operator=(const PushJob&) = delete;
 
     // Loads or creates the job, handshakes. Holds the push lock for the object's life.
     void open() {
@@ -249,7 +257,9 @@ public:
             }
             if (finished()) return;
             if (!st_["pending"].is_null()) {
+                start_ahead();
                 send_pending();
+                finish_ahead();
             } else {
                 make_segment();
             }
@@ -331,33 +341,15 @@ private:
     void start_job() {
         ::unlink(paths_->log.c_str());
         Connection& conn = db();
-        json site;
         std::vector<std::string> tables = list_tables(conn, opt_.table_prefix, opt_.all_tables);
         std::vector<std::string> views = list_views(conn, opt_.table_prefix, opt_.all_tables);
-        const std::string options_table = opt_.table_prefix + "options";
-        if (std::find(tables.begin(), tables.end(), options_table) == tables.end())
-            throw Error(ErrorKind::database, "table '" + options_table + "' not found: is the table prefix right?");
-        SiteInfo s;
-        for (auto& row : conn.query("SELECT option_name, option_value FROM " + quote_identifier(options_table) +
-                                    " WHERE option_name IN ('home','siteurl')"))
-            if (row.size() == 2 && row[0] && row[1]) (*row[0] == "home" ? s.home : s.siteurl) = *row[1];
-        if (s.siteurl.empty()) s.siteurl = s.home;
-        if (s.home.empty()) s.home = s.siteurl;
-        s.abspath = root_ + "/";
-        s.wp_version = opt_.wp_version;
-        s.php_version = opt_.php_version;
-        s.db_server = conn.server_version();
-        s.table_prefix = opt_.table_prefix;
-        s.charset = opt_.charset;
-        s.collate = opt_.collate;
-        if (s.collate.empty()) {
-            auto c = conn.scalar("SELECT TABLE_COLLATION FROM information_schema.TABLES WHERE TABLE_SCHEMA = DATABASE() "
-                                 "AND TABLE_NAME = " + conn.quote(options_table));
-            if (c) s.collate = *c;
-        }
-        if (s.charset.empty() && !s.collate.empty()) s.charset = s.collate.substr(0, s.collate.find('_'));
-        s.multisite = opt_.multisite;
-        s.tables = tables;
+        SiteFacts facts;
+        facts.wp_version = opt_.wp_version;
+        facts.php_version = opt_.php_version;
+        facts.charset = opt_.charset;
+        facts.collate = opt_.collate;
+        facts.multisite = opt_.multisite;
+        const SiteInfo s = describe_site(conn, root_, opt_.table_prefix, tables, facts);
 
         uint64_t total = 0;
         json row_bytes = json::object();
@@ -680,78 +672,153 @@ private:
         uint64_t bytes = 0;  // uncompressed entry bytes
     };
 
-    void make_segment() {
-        const uint64_t part_index = st_.value("parts", uint64_t(0));
-        uint64_t budget = std::max<uint64_t>(st_.value("budget", uint64_t(4u << 20)), 64u << 10);
-        const uint64_t max_part = st_.value("max_part", uint64_t(8u << 20));
-        for (;;) {
-            json cursor = st_["cursor"];
-            SegmentInfo info;
-            std::string plain = build_segment(cursor, budget, info);
-            std::string sealed = seal_part(enc_, st_["job"].get<std::string>(), part_index, info.last, plain);
-            if (sealed.size() > max_part && budget > (64u << 10)) {
-                budget /= 2;  // incompressible data: make it again from the same cursor, smaller
-                continue;
-            }
-            if (sealed.size() > max_part)
-                throw Error(ErrorKind::state, "a single entry (" + info.item + ") does not fit into the destination's "
-                                              "largest request; raise its post_max_size");
-            // Aim the next segment at ~85% of the largest part, from this one's compression ratio.
-            double ratio = plain.empty() ? 1.0 : static_cast<double>(sealed.size()) / static_cast<double>(info.bytes + 1);
-            uint64_t next_budget = static_cast<uint64_t>(0.85 * static_cast<double>(max_part) / std::max(ratio, 0.02));
-            next_budget = std::clamp<uint64_t>(next_budget, 64u << 10, std::max<uint64_t>(budget * 2, 64u << 10));
-            st_["budget"] = std::min<uint64_t>(next_budget, max_part * 16);
-            {
-                int fd = ::open(paths_->segment.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC | O_NOFOLLOW, 0600);
-                if (fd < 0) throw_errno(ErrorKind::io, "cannot keep the part to send", errno);
-                size_t off = 0;
-                while (off < sealed.size()) {
-                    ssize_t n = ::write(fd, sealed.data() + off, sealed.size() - off);
-                    if (n < 0 && errno == EINTR) continue;
-                    if (n < 0) {
-                        int e = errno;
-                        ::close(fd);
-                        throw_errno(ErrorKind::io, "cannot keep the part to send", e);
-                    }
-                    off += static_cast<size_t>(n);
-                }
-                if (::fsync(fd) != 0 || ::close(fd) != 0) throw_errno(ErrorKind::io, "cannot keep the part to send", errno);
-            }
-            sealed_index_ = part_index;
-            st_["pending"] = {{"index", part_index}, {"last", info.last}, {"bytes", info.bytes},
-                              {"sealed_bytes", sealed.size()}, {"cursor_after", cursor}, {"item", info.item},
-                              {"phase", info.phase}};
-            if (st_.value("phase", "") != "finalize") st_["phase"] = info.phase;
-            st_["item"] = info.item;
-            sealed_.swap(sealed);
-            save();
-            report();
-            maybe_die(info.phase == "files" ? "files" : "database");
-            return;
-        }
-    }
-
     struct SegmentInfo {
         bool last = false;
         uint64_t bytes = 0;
         std::string item, phase = "database";
     };
 
+    // What a segment build needs of the job state, copied, so a build can run beside the main thread (which
+    // keeps changing st_) and bring back what it learned.
+    struct BuildInput {
+        SiteInfo site;
+        std::vector<std::string> views;
+        int64_t mtime = 0;
+        uint64_t max_part = 0;
+        std::string job;
+        json row_bytes;  // in: estimates per table; out: updated
+        json warnings;   // in and out
+    };
+
+    struct Prepared {
+        uint64_t index = 0;
+        json base;          // the cursor it was made from
+        json cursor_after;
+        std::string sealed;
+        SegmentInfo info;
+        uint64_t next_budget = 0;
+        json row_bytes, warnings;
+    };
+
+    BuildInput build_input() const {
+        BuildInput in;
+        in.site = site_from_json(st_.at("site"));
+        in.views = st_.value("views", std::vector<std::string>{});
+        in.mtime = st_.value("started_at", now_s());
+        in.max_part = st_.value("max_part", uint64_t(8u << 20));
+        in.job = st_.at("job").get<std::string>();
+        in.row_bytes = st_.value("row_bytes", json::object());
+        in.warnings = st_.value("warnings", json::array());
+        return in;
+    }
+
+    // Makes and seals the segment at `cursor`, halving the budget until it fits the largest part. Touches no
+    // member but the database connection and the manifest spool (see BuildInput).
+    Prepared prepare(BuildInput in, const json& cursor, uint64_t budget, uint64_t part_index) {
+        budget = std::max<uint64_t>(budget, 64u << 10);
+        in_ = &in;
+        struct Reset {
+            BuildInput*& p;
+            ~Reset() { p = nullptr; }
+        } reset{in_};
+        for (;;) {
+            Prepared p;
+            p.index = part_index;
+            p.base = cursor;
+            p.cursor_after = cursor;
+            std::string plain = build_segment(p.cursor_after, budget, p.info);
+            p.sealed = seal_part(enc_, in.job, part_index, p.info.last, plain);
+            if (p.sealed.size() > in.max_part && budget > (64u << 10)) {
+                budget /= 2;  // incompressible data: make it again from the same cursor, smaller
+                continue;
+            }
+            if (p.sealed.size() > in.max_part)
+                throw Error(ErrorKind::state, "a single entry (" + p.info.item + ") does not fit into the destination's "
+                                              "largest request; raise its post_max_size");
+            // Aim the next segment at ~85% of the largest part, from this one's compression ratio.
+            double ratio = plain.empty() ? 1.0 : static_cast<double>(p.sealed.size()) / static_cast<double>(p.info.bytes + 1);
+            uint64_t next = static_cast<uint64_t>(0.85 * static_cast<double>(in.max_part) / std::max(ratio, 0.02));
+            next = std::clamp<uint64_t>(next, 64u << 10, std::max<uint64_t>(budget * 2, 64u << 10));
+            p.next_budget = std::min<uint64_t>(next, in.max_part * 16);
+            p.row_bytes = in.row_bytes;
+            p.warnings = in.warnings;
+            return p;
+        }
+    }
+
+    // The prepared segment becomes the pending one: on disk first, then in the state.
+    void install(Prepared&& p) {
+        {
+            int fd = ::open(paths_->segment.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC | O_NOFOLLOW, 0600);
+            if (fd < 0) throw_errno(ErrorKind::io, "cannot keep the part to send", errno);
+            size_t off = 0;
+            while (off < p.sealed.size()) {
+                ssize_t n = ::write(fd, p.sealed.data() + off, p.sealed.size() - off);
+                if (n < 0 && errno == EINTR) continue;
+                if (n < 0) {
+                    int e = errno;
+                    ::close(fd);
+                    throw_errno(ErrorKind::io, "cannot keep the part to send", e);
+                }
+                off += static_cast<size_t>(n);
+            }
+            if (::fsync(fd) != 0 || ::close(fd) != 0) throw_errno(ErrorKind::io, "cannot keep the part to send", errno);
+        }
+        st_["budget"] = p.next_budget;
+        st_["row_bytes"] = p.row_bytes;
+        st_["warnings"] = p.warnings;
+        sealed_index_ = p.index;
+        st_["pending"] = {{"index", p.index},          {"last", p.info.last},  {"bytes", p.info.bytes},
+                          {"sealed_bytes", p.sealed.size()}, {"cursor_after", p.cursor_after}, {"item", p.info.item},
+                          {"phase", p.info.phase}};
+        if (st_.value("phase", "") != "finalize") st_["phase"] = p.info.phase;
+        st_["item"] = p.info.item;
+        sealed_.swap(p.sealed);
+        save();
+        report();
+        maybe_die(p.info.phase == "files" ? "files" : "database");
+    }
+
+    void make_segment() {
+        install(prepare(build_input(), st_["cursor"], st_.value("budget", uint64_t(4u << 20)), st_.value("parts", uint64_t(0))));
+    }
+
+    // While part i travels, part i+1 is made on another thread (the CLI and each step alike).
+    void start_ahead() {
+        if (ahead_.valid() || st_["pending"].is_null() || st_["pending"].value("last", false)) return;
+        BuildInput in = build_input();
+        json cursor = st_["pending"]["cursor_after"];
+        uint64_t budget = st_.value("budget", uint64_t(4u << 20));
+        uint64_t index = st_["pending"].value("index", uint64_t(0)) + 1;
+        ahead_ = std::async(std::launch::async, [this, in = std::move(in), cursor = std::move(cursor), budget, index]() mutable {
+            return prepare(std::move(in), cursor, budget, index);
+        });
+    }
+
+    // Takes the segment made ahead when it still follows on from where the job stands; drops it otherwise.
+    void finish_ahead() {
+        if (!ahead_.valid()) return;
+        Prepared p = ahead_.get();
+        if (st_["pending"].is_null() && p.index == st_.value("parts", uint64_t(0)) && p.base == st_["cursor"])
+            install(std::move(p));
+    }
+
+
     // Fills one segment from `cursor` (advanced in place) with about `budget` uncompressed bytes.
     std::string build_segment(json& cursor, uint64_t budget, SegmentInfo& info) {
         std::string out;
-        out.reserve(static_cast<size_t>(std::min<uint64_t>(budget, st_.value("max_part", uint64_t(8u << 20))) + (1u << 20)));
+        out.reserve(static_cast<size_t>(std::min<uint64_t>(budget, in_->max_part) + (1u << 20)));
         WriterOptions wo;
         wo.compression = Compression::zstd;
         wo.level = 1;
         wo.background = false;
         wo.threads = 1;
         ManifestWriter manifest(paths_->manifest, cursor.value("manifest_bytes", uint64_t(0)),
-                                cursor.value("manifest_count", uint64_t(0)), st_.value("warnings", std::vector<std::string>{}));
+                                cursor.value("manifest_count", uint64_t(0)), in_->warnings.get<std::vector<std::string>>());
         {
             ArchiveWriter w([&](const void* d, size_t n) { out.append(static_cast<const char*>(d), n); }, wo);
-            const SiteInfo site = site_from_json(st_["site"]);
-            const int64_t mtime = st_.value("started_at", now_s());
+            const SiteInfo& site = in_->site;
+            const int64_t mtime = in_->mtime;
             uint64_t used = 0;
             auto room = [&]() { return used < budget ? budget - used : 0; };
             while (room() > 0 && !info.last) {
@@ -772,7 +839,7 @@ private:
                     used += add_table_chunk(w, manifest, cursor, tables[t], room(), mtime, info);
                 } else if (phase == "extras") {
                     Connection& conn = db();
-                    for (const auto& v : st_.value("views", std::vector<std::string>{})) {
+                    for (const auto& v : in_->views) {
                         std::string sql = dump_view(conn, v);
                         used += add_small(w, manifest, "database/views/" + v + ".sql", sql, mtime);
                     }
@@ -809,7 +876,7 @@ private:
 
     // Warnings go into the job state (and from there into the manifest of the last segment).
     void warn(const std::string& message) {
-        json& list = st_["warnings"];
+        json& list = in_ ? in_->warnings : st_["warnings"];
         if (!list.is_array()) list = json::array();
         if (list.size() >= 1000) return;
         for (const auto& m : list)
@@ -835,7 +902,7 @@ private:
                              uint64_t room, int64_t mtime, SegmentInfo& info) {
         Connection& conn = db();
         const uint64_t chunk = cursor.value("chunk", uint64_t(0));
-        uint64_t row_bytes = std::max<uint64_t>(st_["row_bytes"].value(table, uint64_t(0)), 64);
+        uint64_t row_bytes = std::max<uint64_t>(in_->row_bytes.value(table, uint64_t(0)), 64);
         uint64_t target = std::min<uint64_t>(std::max<uint64_t>(room, 64u << 10), kMaxTableChunk);
         DumpOptions dopt;
         dopt.strip_foreign_keys = true;
@@ -862,7 +929,7 @@ private:
         r.checksum = res.checksum;
         manifest.add(r);
         info.item = table;
-        if (res.rows > 0) st_["row_bytes"][table] = std::max<uint64_t>(sql.size() / res.rows, 16);
+        if (res.rows > 0) in_->row_bytes[table] = std::max<uint64_t>(sql.size() / res.rows, 16);
         if (res.rows < dopt.max_rows) {  // the table is complete
             cursor["table"] = cursor.value("table", uint64_t(0)) + 1;
             cursor["chunk"] = 0;
@@ -1039,6 +1106,8 @@ private:
     TokenInfo token_;
     std::string mac_, enc_;
     json st_;
+    BuildInput* in_ = nullptr;     // the build in progress (on whichever thread runs it)
+    std::future<Prepared> ahead_;  // the next segment, being made while the pending one travels
     std::string sealed_;  // the pending segment, when this process made it
     uint64_t sealed_index_ = UINT64_MAX;
     std::unique_ptr<Connection> conn_;

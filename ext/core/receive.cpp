@@ -111,7 +111,9 @@ public:
 private:
     // Failures are counted per claimed token id (hashed: whatever a client sends never lands in the file as is).
     static std::string key(const std::string& id) { return Sha256::hex(id).substr(0, 16); }
-    void save() { write_file_atomic(path_, data_.dump() + "\n"); }
+    // Not fsynced (it is rewritten on every request): a power cut may forget the last nonces, and a request
+    // replayed after that still applies nothing twice (parts are applied once per index, finalize once).
+    void save() { write_file_atomic(path_, data_.dump() + "\n", false); }
 
     std::string work_, path_;
     FileLock lock_;
@@ -211,6 +213,7 @@ ImportOptions import_options(const ReceiveSite& site) {
     ImportOptions o;
     o.target = site.target;
     o.url = site.url;
+    o.keep = site.keep;
     return o;
 }
 

@@ -6,6 +6,7 @@
 #include <map>
 #include <optional>
 #include <string>
+#include <vector>
 
 #include <nlohmann/json.hpp>
 
@@ -17,6 +18,7 @@ struct ReceiveSite {
     SiteTarget target;
     std::string url;        // the destination's URL (empty: its home option)
     nlohmann::json limits;  // what the web stack allows (max_body, max_execution_time, php_version, wp_version...)
+    std::vector<std::string> keep;  // live folders that survive the swap (ImportOptions::keep)
 };
 
 struct ReceiveRequest {

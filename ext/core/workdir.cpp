@@ -20,7 +20,7 @@ void make_dir(const std::string& p, mode_t mode) {
     if (::mkdir(p.c_str(), mode) != 0 && errno != EEXIST) throw_errno(ErrorKind::io, "cannot create '" + p + "'", errno);
 }
 
-void write_file_atomic(const std::string& path, const std::string& content) {
+void write_file_atomic(const std::string& path, const std::string& content, bool durable) {
     std::string tmp = path + ".tmp";
     int fd = ::open(tmp.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC | O_NOFOLLOW, 0600);
     if (fd < 0) throw_errno(ErrorKind::io, "cannot write '" + tmp + "'", errno);
@@ -35,7 +35,7 @@ void write_file_atomic(const std::string& path, const std::string& content) {
         }
         off += static_cast<size_t>(n);
     }
-    if (::fsync(fd) != 0 || ::close(fd) != 0) throw_errno(ErrorKind::io, "cannot write '" + tmp + "'", errno);
+    if ((durable && ::fsync(fd) != 0) || ::close(fd) != 0) throw_errno(ErrorKind::io, "cannot write '" + tmp + "'", errno);
     if (::rename(tmp.c_str(), path.c_str()) != 0) throw_errno(ErrorKind::io, "cannot replace '" + path + "'", errno);
 }
 

@@ -9,8 +9,9 @@ namespace sitelift {
 
 bool exists_nofollow(const std::string& path);
 void make_dir(const std::string& path, mode_t mode);  // an existing folder is fine
-// Writes content to path + ".tmp" (mode 0600), fsyncs it and renames it over path.
-void write_file_atomic(const std::string& path, const std::string& content);
+// Writes content to path + ".tmp" (mode 0600), fsyncs it (unless !durable: then a killed process still leaves
+// the old or the new file, but a power cut may leave neither) and renames it over path.
+void write_file_atomic(const std::string& path, const std::string& content, bool durable = true);
 void do_rename(const std::string& from, const std::string& to);
 // Creates the work folder (0700) with an .htaccess that denies web access and an empty index.php.
 void ensure_work_dir(const std::string& work);

@@ -451,6 +451,7 @@ sitelift::ReceiveSite read_receive_site(const Options& o) {
     sitelift::ReceiveSite site;
     site.target = read_target(o);
     site.url = o.str("url");
+    site.keep = o.strings("keep");
     zval* limits = o.find("limits");
     if (limits) {
         if (Z_TYPE_P(limits) != IS_ARRAY) throw OptionError{"option \"limits\" must be an array", true};
@@ -575,7 +576,7 @@ ZEND_FUNCTION(SiteLift_receive) {
         Z_PARAM_STR(body)
     ZEND_PARSE_PARAMETERS_END();
     guarded([&](bool&) {
-        Options s(site, {"path", "db", "table_prefix", "url", "limits"});
+        Options s(site, {"path", "db", "table_prefix", "url", "limits", "keep"});
         return_response(return_value,
                         sitelift::receive_request(read_receive_site(s), read_request(method, target, headers, body)));
     });
@@ -592,7 +593,7 @@ ZEND_FUNCTION(SiteLift_receive_authenticate) {
         Z_PARAM_STR(body)
     ZEND_PARSE_PARAMETERS_END();
     guarded([&](bool&) {
-        Options s(site, {"path", "db", "table_prefix", "url", "limits"});
+        Options s(site, {"path", "db", "table_prefix", "url", "limits", "keep"});
         auto refused =
             sitelift::receive_authenticate(read_receive_site(s), read_request(method, target, headers, body));
         if (refused)

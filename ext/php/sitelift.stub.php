@@ -112,7 +112,8 @@ namespace SiteLift {
      * Answers one request of the push protocol on the destination: checks its signature, then handshakes,
      * applies a part, finalizes or reports status. Bad requests are answered, not thrown.
      *
-     * @param array $site path, db, table_prefix, url (optional: the destination's URL)
+     * @param array $site path, db, table_prefix, url (optional: the destination's URL), limits (reported to the
+     *                    source), keep (folders of the live site kept through the swap, e.g. this plugin's)
      * @param array $headers request headers, names in any case
      * @return array status (HTTP status code) and body (array, sent as JSON)
      */

@@ -1,5 +1,5 @@
 /* This is a generated file, edit the .stub.php file instead.
- * Stub hash: 712eb09db5898482c101adbfa0048d8b16d3ac59 */
+ * Stub hash: c7d41fe4e4c28cae8d6ff0209f8cc39bcae78064 */
 
 ZEND_BEGIN_ARG_WITH_RETURN_TYPE_INFO_EX(arginfo_SiteLift_version, 0, 0, IS_STRING, 0)
 ZEND_END_ARG_INFO()

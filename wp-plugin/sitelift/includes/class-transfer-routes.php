@@ -78,6 +78,7 @@ final class Transfer_Routes {
 			),
 			'table_prefix' => $wpdb->base_prefix,
 			'url'          => untrailingslashit( home_url() ),
+			'keep'         => self::own_folder(),
 			'limits'       => array(
 				'max_body'           => self::max_body(),
 				'max_execution_time' => (int) ini_get( 'max_execution_time' ),
@@ -87,6 +88,18 @@ final class Transfer_Routes {
 				'db_server'          => (string) $wpdb->db_server_info(),
 			),
 		);
+	}
+
+	/**
+	 * This plugin's folder relative to the site root, so the swap keeps the destination's own copy of SiteLift
+	 * (the source may have none, or another version).
+	 *
+	 * @return string[]
+	 */
+	private static function own_folder(): array {
+		$root = trailingslashit( wp_normalize_path( ABSPATH ) );
+		$mine = wp_normalize_path( dirname( __DIR__ ) );
+		return str_starts_with( $mine, $root ) ? array( substr( $mine, strlen( $root ) ) ) : array();
 	}
 
 	/** The largest request body PHP accepts here (the web server may allow less; the source adapts to 413). */
@@ -129,6 +142,28 @@ final class Transfer_Routes {
 		return new \WP_Error( (string) ( $refused['body']['code'] ?? 'sitelift_refused' ), (string) ( $refused['body']['message'] ?? '' ), array( 'status' => (int) $refused['status'] ) );
 	}
 
+	/**
+	 * The source's database may not list SiteLift among its active plugins; the destination keeps it active so
+	 * its admin can still see the report, roll back or delete the backup.
+	 */
+	private static function stay_active(): void {
+		$basename = plugin_basename( dirname( __DIR__ ) . '/sitelift.php' );
+		if ( is_multisite() ) {
+			$network = (array) get_site_option( 'active_sitewide_plugins', array() );
+			if ( ! isset( $network[ $basename ] ) ) {
+				$network[ $basename ] = time();
+				update_site_option( 'active_sitewide_plugins', $network );
+			}
+			return;
+		}
+		$active = (array) get_option( 'active_plugins', array() );
+		if ( ! in_array( $basename, $active, true ) ) {
+			$active[] = $basename;
+			sort( $active );
+			update_option( 'active_plugins', $active );
+		}
+	}
+
 	public static function handle( \WP_REST_Request $request ): \WP_REST_Response {
 		list( $method, $target, $headers, $body ) = self::wire( $request );
 		$finalize = 'POST' === $method && str_ends_with( $request->get_route(), '/finalize' );
@@ -154,6 +189,7 @@ final class Transfer_Routes {
 		if ( $finalize && 200 === $answer['status'] && 'done' === ( $answer['body']['phase'] ?? '' ) ) {
 			// The database is the source's now: WordPress's caches of the old one are stale.
 			wp_cache_flush();
+			self::stay_active();
 			/**
 			 * Fires on the destination after a pushed site was swapped in (e.g. to install a must-use plugin).
 			 *
