@@ -20,23 +20,43 @@ if ( ! defined( 'ABSPATH' ) ) {
 const VERSION           = '0.1.0';
 const MIN_EXT_VERSION   = '0.1.0';
 const MIN_PHP_VERSION   = '8.1';
+/** The extension's functions the plugin calls (includes/class-engine.php, includes/class-transfer-routes.php). */
+const REQUIRED_FUNCTIONS = array( 'version', 'rollback', 'cleanup', 'status', 'token_create', 'token_revoke', 'token_info', 'receive', 'receive_authenticate', 'push_step', 'push_status', 'push_cancel' );
 
 /**
  * What stops SiteLift from working here, as sentences for the admin (empty when all is well).
  *
  * @return string[]
  */
-function requirement_problems(): array {
-	$problems = array();
-	if ( version_compare( PHP_VERSION, MIN_PHP_VERSION, '<' ) ) {
+function requirement_problems( ?string $php_version = null, ?string $ext_version = null, ?array $missing_functions = null ): array {
+	$php_version = $php_version ?? PHP_VERSION;
+	$problems    = array();
+	if ( version_compare( $php_version, MIN_PHP_VERSION, '<' ) ) {
 		/* translators: 1: required PHP version, 2: running PHP version. */
-		$problems[] = sprintf( __( 'SiteLift needs PHP %1$s or later; this site runs PHP %2$s.', 'sitelift' ), MIN_PHP_VERSION, PHP_VERSION );
+		$problems[] = sprintf( __( 'SiteLift needs PHP %1$s or later; this site runs PHP %2$s.', 'sitelift' ), MIN_PHP_VERSION, $php_version );
 	}
-	if ( ! extension_loaded( 'sitelift' ) ) {
+	if ( null === $ext_version && ! extension_loaded( 'sitelift' ) ) {
 		$problems[] = __( 'The sitelift PHP extension is not loaded. Ask your host to install and enable it for this site\'s PHP.', 'sitelift' );
-	} elseif ( version_compare( \SiteLift\version(), MIN_EXT_VERSION, '<' ) ) {
+		return $problems;
+	}
+	$ext_version = $ext_version ?? \SiteLift\version();
+	if ( version_compare( $ext_version, MIN_EXT_VERSION, '<' ) ) {
 		/* translators: 1: required extension version, 2: installed extension version. */
-		$problems[] = sprintf( __( 'The sitelift PHP extension is too old: version %1$s or later is needed, %2$s is installed. Ask your host to update it.', 'sitelift' ), MIN_EXT_VERSION, \SiteLift\version() );
+		$problems[] = sprintf( __( 'The sitelift PHP extension is too old: version %1$s or later is needed, %2$s is installed. Ask your host to update it.', 'sitelift' ), MIN_EXT_VERSION, $ext_version );
+		return $problems;
+	}
+	// Same version number, but built without the push (a development build): too old all the same.
+	if ( null === $missing_functions ) {
+		$missing_functions = array();
+		foreach ( REQUIRED_FUNCTIONS as $name ) {
+			if ( ! function_exists( 'SiteLift\\' . $name ) ) {
+				$missing_functions[] = $name;
+			}
+		}
+	}
+	if ( $missing_functions ) {
+		/* translators: 1: installed extension version, 2: function names. */
+		$problems[] = sprintf( __( 'The sitelift PHP extension %1$s lacks functions this plugin needs (%2$s). Ask your host to update it.', 'sitelift' ), $ext_version, implode( ', ', $missing_functions ) );
 	}
 	return $problems;
 }
@@ -59,3 +79,6 @@ if ( $sitelift_problems ) {
 
 require_once __DIR__ . '/includes/class-transfer-routes.php';
 Transfer_Routes::register();
+
+require_once __DIR__ . '/includes/class-plugin.php';
+Plugin::boot( __FILE__ );
