@@ -838,6 +838,7 @@ private:
                     }
                     used += add_table_chunk(w, manifest, cursor, tables[t], room(), mtime, info);
                 } else if (phase == "extras") {
+                    info.phase = "database";
                     Connection& conn = db();
                     for (const auto& v : in_->views) {
                         std::string sql = dump_view(conn, v);
@@ -848,6 +849,7 @@ private:
                         if (!sql.empty()) used += add_small(w, manifest, "database/triggers/" + t + ".sql", sql, mtime);
                     }
                     cursor["phase"] = "files";
+                    break;  // files start a segment of their own, so each part is of one phase
                 } else if (phase == "files") {
                     info.phase = "files";
                     if (!add_file_entries(w, manifest, cursor, budget, used, info)) cursor["phase"] = "manifest";
