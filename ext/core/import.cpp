@@ -418,6 +418,7 @@ private:
     void complete_stage(SafeTree& tree, uint64_t done) {
         verify_manifest();
         report("verify", "files", done);
+        keep_live_folders(tree);  // before the folders get their times back
         create_symlinks(tree);
         fix_directories(tree);
         result_.values_skipped_unsafe = rewrite_skipped_;
@@ -914,7 +915,6 @@ private:
         SafeTree tree(w.stage_files);
         try {
             complete_stage(tree, st.value("bytes", uint64_t(0)));
-            keep_live_folders(tree);
             finalize(conn);
             swap(conn, w);
         } catch (const Error& e) {
