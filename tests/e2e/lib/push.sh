@@ -44,9 +44,13 @@ push_token() {
 
 # push_run [OPTIONS...]: pushes the source with PUSH_TOKEN to PUSH_SITE; stdout and stderr go to
 # $E2E_WORK/push.out and push.err; returns the CLI's exit status.
+# PUSH_TIMEOUT=S ends it after S seconds (status 124), for pushes that must fail fast.
 push_run() {
-  e2e_cli push --path="$PUSH_SRC_ROOT" --token="$PUSH_TOKEN" --site="$PUSH_SITE" --quiet "$@" \
-    >"$E2E_WORK/push.out" 2>"$E2E_WORK/push.err"
+  local limit=()
+  [ -z "${PUSH_TIMEOUT:-}" ] || limit=(timeout -s KILL "$PUSH_TIMEOUT")
+  "${limit[@]}" php -d extension="$E2E_REPO/modules/sitelift.so" -d memory_limit=128M \
+    "$E2E_REPO/wp-plugin/sitelift/bin/sitelift" push --path="$PUSH_SRC_ROOT" --token="$PUSH_TOKEN" --site="$PUSH_SITE" \
+    --quiet "$@" >"$E2E_WORK/push.out" 2>"$E2E_WORK/push.err"
 }
 
 # push_ok [OPTIONS...]: push_run that must succeed.
