@@ -107,33 +107,13 @@ private:
     SiteInfo describe_site(Connection& conn) {
         tables_ = list_tables(conn, opt_.table_prefix, opt_.all_tables);
         views_ = list_views(conn, opt_.table_prefix, opt_.all_tables);
-        const std::string options_table = opt_.table_prefix + "options";
-        if (std::find(tables_.begin(), tables_.end(), options_table) == tables_.end())
-            throw Error(ErrorKind::database, "table '" + options_table + "' not found in database '" + conn.database() +
-                                                 "': is the table prefix right?");
-        SiteInfo s;
-        for (auto& row : conn.query("SELECT option_name, option_value FROM " + quote_identifier(options_table) +
-                                    " WHERE option_name IN ('home','siteurl')")) {
-            if (row.size() == 2 && row[0] && row[1]) (*row[0] == "home" ? s.home : s.siteurl) = *row[1];
-        }
-        if (s.siteurl.empty()) s.siteurl = s.home;
-        if (s.home.empty()) s.home = s.siteurl;
-        s.abspath = root_ + "/";
-        s.wp_version = opt_.wp_version;
-        s.php_version = opt_.php_version;
-        s.db_server = conn.server_version();
-        s.table_prefix = opt_.table_prefix;
-        s.charset = opt_.charset;
-        s.collate = opt_.collate;
-        if (s.collate.empty()) {
-            auto c = conn.scalar("SELECT TABLE_COLLATION FROM information_schema.TABLES WHERE TABLE_SCHEMA = DATABASE() "
-                                 "AND TABLE_NAME = " + conn.quote(options_table));
-            if (c) s.collate = *c;
-        }
-        if (s.charset.empty() && !s.collate.empty()) s.charset = s.collate.substr(0, s.collate.find('_'));
-        s.multisite = opt_.multisite;
-        s.tables = tables_;
-        return s;
+        SiteFacts f;
+        f.wp_version = opt_.wp_version;
+        f.php_version = opt_.php_version;
+        f.charset = opt_.charset;
+        f.collate = opt_.collate;
+        f.multisite = opt_.multisite;
+        return sitelift::describe_site(conn, root_, opt_.table_prefix, tables_, f);
     }
 
     uint64_t estimate_total(Connection& conn, const ScanOptions& so) {
@@ -368,6 +348,37 @@ private:
 };
 
 }  // namespace
+
+SiteInfo describe_site(Connection& conn, const std::string& root, const std::string& table_prefix,
+                       const std::vector<std::string>& tables, const SiteFacts& facts) {
+    const std::string options_table = table_prefix + "options";
+    if (std::find(tables.begin(), tables.end(), options_table) == tables.end())
+        throw Error(ErrorKind::database, "table '" + options_table + "' not found in database '" + conn.database() +
+                                             "': is the table prefix right?");
+    SiteInfo s;
+    for (auto& row : conn.query("SELECT option_name, option_value FROM " + quote_identifier(options_table) +
+                                " WHERE option_name IN ('home','siteurl')")) {
+        if (row.size() == 2 && row[0] && row[1]) (*row[0] == "home" ? s.home : s.siteurl) = *row[1];
+    }
+    if (s.siteurl.empty()) s.siteurl = s.home;
+    if (s.home.empty()) s.home = s.siteurl;
+    s.abspath = root + "/";
+    s.wp_version = facts.wp_version;
+    s.php_version = facts.php_version;
+    s.db_server = conn.server_version();
+    s.table_prefix = table_prefix;
+    s.charset = facts.charset;
+    s.collate = facts.collate;
+    if (s.collate.empty()) {
+        auto c = conn.scalar("SELECT TABLE_COLLATION FROM information_schema.TABLES WHERE TABLE_SCHEMA = DATABASE() "
+                             "AND TABLE_NAME = " + conn.quote(options_table));
+        if (c) s.collate = *c;
+    }
+    if (s.charset.empty() && !s.collate.empty()) s.charset = s.collate.substr(0, s.collate.find('_'));
+    s.multisite = facts.multisite;
+    s.tables = tables;
+    return s;
+}
 
 ExportResult export_site(const ExportOptions& options) { return Exporter(options).run(); }
 

@@ -7,6 +7,7 @@
 
 #include "archive.hpp"
 #include "db.hpp"
+#include "manifest.hpp"
 #include "progress.hpp"
 
 namespace sitelift {
@@ -38,5 +39,16 @@ struct ExportResult {
 };
 
 ExportResult export_site(const ExportOptions& options);
+
+// Facts about a site the engine cannot find out on its own (the CLI reads them from the site's files).
+struct SiteFacts {
+    std::string wp_version, php_version, charset, collate;
+    bool multisite = false;
+};
+
+// What site.json says of a source: home and siteurl from its options table (Error(database) when the prefix
+// names none), ABSPATH, versions, prefix, charset and collation (the options table's when not given), tables.
+SiteInfo describe_site(Connection& conn, const std::string& root, const std::string& table_prefix,
+                       const std::vector<std::string>& tables, const SiteFacts& facts);
 
 }  // namespace sitelift

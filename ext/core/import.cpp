@@ -460,33 +460,40 @@ private:
         if (total != e.size) throw Error(ErrorKind::archive, "manifest.json is truncated");
     }
 
-    void stage_sql_entry(ArchiveReader& r, const EntryInfo& e, ParallelLoader& loader, const Rewriter* rewriter,
-                         std::set<std::string>& loaded, std::vector<char>& buf) {
+    // The start every database/ entry shares: its folders are tolerated, views and triggers kept aside (never
+    // applied automatically, see the README). Returns false when that dealt with the entry; else fills rec and
+    // rest (the name after "database/").
+    bool open_sql_entry(ArchiveReader& r, const EntryInfo& e, EntryRecord& rec, std::string& rest) {
         if (e.type != EntryType::file) {
             if (e.type == EntryType::directory && (e.path == "database" || e.path == "database/views" ||
-                                                   e.path == "database/triggers")) {
-                return;  // tolerated but never written by SiteLift
-            }
-            throw Error(ErrorKind::security, "unexpected entry '" + e.path + "' in the archive");
+                                                   e.path == "database/triggers"))
+                return false;  // tolerated but never written by SiteLift
+            throw Error(ErrorKind::security, "unexpected entry '" + e.path + "'");
         }
-        std::string rest = e.path.substr(9);
-        EntryRecord rec;
+        rest = e.path.substr(9);
         rec.path = e.path;
         rec.type = "file";
         rec.size = e.size;
         rec.mode = e.mode & 07777;
         rec.mtime = e.mtime;
-        Sha256 hash;
         if (rest.rfind("views/", 0) == 0 || rest.rfind("triggers/", 0) == 0) {
-            // Kept aside; views and triggers are not applied automatically (see the README).
             std::string sql = read_small(r, e, kMaxExtraSql);
             rec.sha256 = Sha256::hex(sql);
             spool(rec);
             result_.warnings.push_back("'" + e.path + "' was not applied: import views and triggers by hand");
-            return;
+            return false;
         }
         if (rest.size() < 5 || rest.compare(rest.size() - 4, 4, ".sql") != 0)
-            throw Error(ErrorKind::security, "unexpected entry '" + e.path + "' in the archive");
+            throw Error(ErrorKind::security, "unexpected entry '" + e.path + "'");
+        return true;
+    }
+
+    void stage_sql_entry(ArchiveReader& r, const EntryInfo& e, ParallelLoader& loader, const Rewriter* rewriter,
+                         std::set<std::string>& loaded, std::vector<char>& buf) {
+        EntryRecord rec;
+        std::string rest;
+        if (!open_sql_entry(r, e, rec, rest)) return;
+        Sha256 hash;
         std::string table = rest.substr(0, rest.size() - 4);
         auto it = table_map_.find(table);
         if (it == table_map_.end())
@@ -598,12 +605,16 @@ private:
                 std::string n = de->d_name;
                 if (n != "." && n != "..") copy_folder(tree, from + "/" + n, rel + "/" + n);
             }
+            tree.set_times(rel, st.st_mtim.tv_sec, static_cast<uint32_t>(st.st_mtim.tv_nsec));
         } else if (S_ISLNK(st.st_mode)) {
             std::string target(static_cast<size_t>(st.st_size) + 1, '\0');
             ssize_t n = ::readlink(from.c_str(), target.data(), target.size());
             if (n < 0) throw_errno(ErrorKind::io, "cannot read '" + from + "'", errno);
             target.resize(static_cast<size_t>(n));
-            if (!symlink_target_escapes(rel, target)) tree.make_symlink(rel, target);
+            if (!symlink_target_escapes(rel, target)) {
+                tree.make_symlink(rel, target);
+                tree.set_times(rel, st.st_mtim.tv_sec, static_cast<uint32_t>(st.st_mtim.tv_nsec));
+            }
         } else if (S_ISREG(st.st_mode)) {
             int in = ::open(from.c_str(), O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
             if (in < 0) throw_errno(ErrorKind::io, "cannot read '" + from + "'", errno);
@@ -614,6 +625,8 @@ private:
                 ssize_t n;
                 while ((n = ::read(in, buf, sizeof buf)) > 0) write_all(out, buf, static_cast<size_t>(n), rel);
                 if (n < 0) throw_errno(ErrorKind::io, "cannot read '" + from + "'", errno);
+                struct timespec ts[2] = {st.st_mtim, st.st_mtim};
+                if (::futimens(out, ts) != 0) throw_errno(ErrorKind::io, "cannot set the time of '" + rel + "'", errno);
             } catch (...) {
                 ::close(in);
                 if (out >= 0) ::close(out);
@@ -987,28 +1000,9 @@ private:
 
     void receive_sql_entry(ArchiveReader& r, const EntryInfo& e, Connection& conn, const Rewriter* rewriter, json& st,
                            std::vector<char>& buf) {
-        if (e.type != EntryType::file) {
-            if (e.type == EntryType::directory && (e.path == "database" || e.path == "database/views" ||
-                                                   e.path == "database/triggers"))
-                return;
-            throw Error(ErrorKind::security, "unexpected entry '" + e.path + "' in the push");
-        }
-        std::string rest = e.path.substr(9);
         EntryRecord rec;
-        rec.path = e.path;
-        rec.type = "file";
-        rec.size = e.size;
-        rec.mode = e.mode & 07777;
-        rec.mtime = e.mtime;
-        if (rest.rfind("views/", 0) == 0 || rest.rfind("triggers/", 0) == 0) {
-            std::string sql = read_small(r, e, kMaxExtraSql);
-            rec.sha256 = Sha256::hex(sql);
-            spool(rec);
-            result_.warnings.push_back("'" + e.path + "' was not applied: import views and triggers by hand");
-            return;
-        }
-        if (rest.size() < 5 || rest.compare(rest.size() - 4, 4, ".sql") != 0)
-            throw Error(ErrorKind::security, "unexpected entry '" + e.path + "' in the push");
+        std::string rest;
+        if (!open_sql_entry(r, e, rec, rest)) return;
         std::string name = rest.substr(0, rest.size() - 4);
         uint64_t chunk = 0;
         std::string table = name;

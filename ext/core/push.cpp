@@ -22,6 +22,7 @@
 #include "archive.hpp"
 #include "crypto.hpp"
 #include "error.hpp"
+#include "export.hpp"
 #include "manifest.hpp"
 #include "path_safety.hpp"
 #include "scan.hpp"
@@ -340,33 +341,15 @@ private:
     void start_job() {
         ::unlink(paths_->log.c_str());
         Connection& conn = db();
-        json site;
         std::vector<std::string> tables = list_tables(conn, opt_.table_prefix, opt_.all_tables);
         std::vector<std::string> views = list_views(conn, opt_.table_prefix, opt_.all_tables);
-        const std::string options_table = opt_.table_prefix + "options";
-        if (std::find(tables.begin(), tables.end(), options_table) == tables.end())
-            throw Error(ErrorKind::database, "table '" + options_table + "' not found: is the table prefix right?");
-        SiteInfo s;
-        for (auto& row : conn.query("SELECT option_name, option_value FROM " + quote_identifier(options_table) +
-                                    " WHERE option_name IN ('home','siteurl')"))
-            if (row.size() == 2 && row[0] && row[1]) (*row[0] == "home" ? s.home : s.siteurl) = *row[1];
-        if (s.siteurl.empty()) s.siteurl = s.home;
-        if (s.home.empty()) s.home = s.siteurl;
-        s.abspath = root_ + "/";
-        s.wp_version = opt_.wp_version;
-        s.php_version = opt_.php_version;
-        s.db_server = conn.server_version();
-        s.table_prefix = opt_.table_prefix;
-        s.charset = opt_.charset;
-        s.collate = opt_.collate;
-        if (s.collate.empty()) {
-            auto c = conn.scalar("SELECT TABLE_COLLATION FROM information_schema.TABLES WHERE TABLE_SCHEMA = DATABASE() "
-                                 "AND TABLE_NAME = " + conn.quote(options_table));
-            if (c) s.collate = *c;
-        }
-        if (s.charset.empty() && !s.collate.empty()) s.charset = s.collate.substr(0, s.collate.find('_'));
-        s.multisite = opt_.multisite;
-        s.tables = tables;
+        SiteFacts facts;
+        facts.wp_version = opt_.wp_version;
+        facts.php_version = opt_.php_version;
+        facts.charset = opt_.charset;
+        facts.collate = opt_.collate;
+        facts.multisite = opt_.multisite;
+        const SiteInfo s = describe_site(conn, root_, opt_.table_prefix, tables, facts);
 
         uint64_t total = 0;
         json row_bytes = json::object();

@@ -1361,7 +1361,7 @@ TEST_F(ReceivePush, ThroughTheSignedRoutes) {
     json created = token_create(target_, kDestUrl, "Dest Site", 600);
     TokenInfo info = parse_token(created.value("token", ""));
     Keys keys = derive_keys(info.secret, info.token_id);
-    ReceiveSite site{target_, kDestUrl, json::object()};
+    ReceiveSite site{target_, kDestUrl, json::object(), {}};
     auto sign = [&](const std::string& method, const std::string& target, const std::string& body) {
         ReceiveRequest r;
         r.method = method;
