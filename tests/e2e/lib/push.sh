@@ -111,11 +111,13 @@ push_wait_for() {
 
 # The destination as a site: every table's checksum and every file, as e2e_fingerprint, but without what a
 # push may legitimately leave behind before its swap (SiteLift's own sitelift_* options, sl_* staging tables).
-# PUSH_FP_NO_CONFIG=1 leaves out wp-config.php too (for comparing destinations installed separately: each
-# install draws its own salts).
+# PUSH_FP_NO_CONFIG=1 leaves out wp-config.php and folder times (for comparing destinations installed
+# separately: each install draws its own salts).
 push_fingerprint() {
-  local site="$1" root t skip=.sitelift
-  [ "${PUSH_FP_NO_CONFIG:-0}" != 1 ] || skip=wp-config.php
+  local site="$1" root t skip=.sitelift dirtime='%T@ '
+  # Across installs folder times differ too: the swap moves the destination's own SiteLift folder into
+  # wp-content/plugins at its own time.
+  [ "${PUSH_FP_NO_CONFIG:-0}" != 1 ] || { skip=wp-config.php; dirtime=''; }
   root="$(e2e_info "$site" root)"
   {
     for t in $(e2e_sql "$site" "SELECT TABLE_NAME FROM information_schema.TABLES WHERE TABLE_SCHEMA = DATABASE()
@@ -128,7 +130,8 @@ push_fingerprint() {
         e2e_sql "$site" "CHECKSUM TABLE \`$t\` EXTENDED"
       fi
     done
-    (cd "$root" && find . -mindepth 1 \( -path ./.sitelift -o -path "./$skip" \) -prune -o -printf '%y %m %T@ %s %p -> %l\n' | LC_ALL=C sort)
+    (cd "$root" && find . -mindepth 1 \( -path ./.sitelift -o -path "./$skip" \) -prune -o \( -type d -a -printf "%y %m $dirtime%p\n" \) \
+      -o -printf '%y %m %T@ %s %p -> %l\n' | LC_ALL=C sort)
     (cd "$root" && find . \( -path ./.sitelift -o -path "./$skip" \) -prune -o -type f -print0 | LC_ALL=C sort -z | xargs -0 -r sha256sum)
   } >"$E2E_WORK/fingerprint-$site.txt"
   sha256sum <"$E2E_WORK/fingerprint-$site.txt" | cut -d' ' -f1
