@@ -24,7 +24,8 @@ refused() {
   push_no_staging || e2e_fail "$name: something was staged on the destination"
   e2e_ok "$name refused: $(head -n1 <<<"${err#sitelift: error: }")"
 }
-try_push() { push_status_code=0; push_run "$@" || push_status_code=$?; }
+# A refusal must come quickly: a push that keeps retrying is stopped after 2 minutes (status 137).
+try_push() { push_status_code=0; PUSH_TIMEOUT=120 push_run "$@" || push_status_code=$?; }
 
 # --- tokens ---
 push_token

@@ -44,9 +44,13 @@ push_token() {
 
 # push_run [OPTIONS...]: pushes the source with PUSH_TOKEN to PUSH_SITE; stdout and stderr go to
 # $E2E_WORK/push.out and push.err; returns the CLI's exit status.
+# PUSH_TIMEOUT=S ends it after S seconds (status 124), for pushes that must fail fast.
 push_run() {
-  e2e_cli push --path="$PUSH_SRC_ROOT" --token="$PUSH_TOKEN" --site="$PUSH_SITE" --quiet "$@" \
-    >"$E2E_WORK/push.out" 2>"$E2E_WORK/push.err"
+  local limit=()
+  [ -z "${PUSH_TIMEOUT:-}" ] || limit=(timeout -s KILL "$PUSH_TIMEOUT")
+  "${limit[@]}" php -d extension="$E2E_REPO/modules/sitelift.so" -d memory_limit=128M \
+    "$E2E_REPO/wp-plugin/sitelift/bin/sitelift" push --path="$PUSH_SRC_ROOT" --token="$PUSH_TOKEN" --site="$PUSH_SITE" \
+    --quiet "$@" >"$E2E_WORK/push.out" 2>"$E2E_WORK/push.err"
 }
 
 # push_ok [OPTIONS...]: push_run that must succeed.
@@ -107,11 +111,13 @@ push_wait_for() {
 
 # The destination as a site: every table's checksum and every file, as e2e_fingerprint, but without what a
 # push may legitimately leave behind before its swap (SiteLift's own sitelift_* options, sl_* staging tables).
-# PUSH_FP_NO_CONFIG=1 leaves out wp-config.php too (for comparing destinations installed separately: each
-# install draws its own salts).
+# PUSH_FP_NO_CONFIG=1 leaves out wp-config.php and folder times (for comparing destinations installed
+# separately: each install draws its own salts).
 push_fingerprint() {
-  local site="$1" root t skip=.sitelift
-  [ "${PUSH_FP_NO_CONFIG:-0}" != 1 ] || skip=wp-config.php
+  local site="$1" root t skip=.sitelift dirtime='%T@ '
+  # Across installs folder times differ too: the swap moves the destination's own SiteLift folder into
+  # wp-content/plugins at its own time.
+  [ "${PUSH_FP_NO_CONFIG:-0}" != 1 ] || { skip=wp-config.php; dirtime=''; }
   root="$(e2e_info "$site" root)"
   {
     for t in $(e2e_sql "$site" "SELECT TABLE_NAME FROM information_schema.TABLES WHERE TABLE_SCHEMA = DATABASE()
@@ -124,7 +130,8 @@ push_fingerprint() {
         e2e_sql "$site" "CHECKSUM TABLE \`$t\` EXTENDED"
       fi
     done
-    (cd "$root" && find . -mindepth 1 \( -path ./.sitelift -o -path "./$skip" \) -prune -o -printf '%y %m %T@ %s %p -> %l\n' | LC_ALL=C sort)
+    (cd "$root" && find . -mindepth 1 \( -path ./.sitelift -o -path "./$skip" \) -prune -o \( -type d -a -printf "%y %m $dirtime%p\n" \) \
+      -o -printf '%y %m %T@ %s %p -> %l\n' | LC_ALL=C sort)
     (cd "$root" && find . \( -path ./.sitelift -o -path "./$skip" \) -prune -o -type f -print0 | LC_ALL=C sort -z | xargs -0 -r sha256sum)
   } >"$E2E_WORK/fingerprint-$site.txt"
   sha256sum <"$E2E_WORK/fingerprint-$site.txt" | cut -d' ' -f1
