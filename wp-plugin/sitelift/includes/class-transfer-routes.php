@@ -32,7 +32,25 @@ final class Transfer_Routes {
 		register_rest_route(
 			'sitelift/v1',
 			'/jobs',
-			array( 'methods' => 'POST', 'args' => array() ) + $common
+			array(
+				'methods' => 'POST',
+				// The handshake's JSON body; the extension checks it again, after the signature.
+				'args'    => array(
+					'job'       => array(
+						'type'     => 'string',
+						'pattern'  => '^[0-9a-f]{32}$',
+						'required' => true,
+					),
+					'site_name' => array(
+						'type'      => 'string',
+						'maxLength' => 1024,
+						'required'  => true,
+					),
+					'source'    => array(
+						'type' => 'object',
+					),
+				),
+			) + $common
 		);
 		register_rest_route(
 			'sitelift/v1',
