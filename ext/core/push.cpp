@@ -459,6 +459,7 @@ private:
             "Accept: application/json"};
         HttpResponse r = http_.request(method, url, headers, body);
         if (r.status == 0) throw Transient("cannot reach the destination (" + r.error + ")");
+        if (r.status == 200) accepted_ = true;
         return r;
     }
 
@@ -485,8 +486,9 @@ private:
                                               std::to_string(r.status) + "); is the SiteLift plugin active at " +
                                               token_.url + "?");
         }
-        if (r.status == 401 && (code == "sitelift_bad_signature" || code == "sitelift_replayed"))
-            // The token's id was right, so the request was most likely damaged on the way: send it again.
+        if (r.status == 401 && accepted_ && (code == "sitelift_bad_signature" || code == "sitelift_replayed"))
+            // The token was accepted before and its id is right, so the request was most likely damaged on the
+            // way: send it again. (Before any acceptance it means a token whose secret is not the destination's.)
             throw Transient(what + ": the destination could not verify the request (" + msg + ")");
         if (r.status == 401 || r.status == 403)
             throw Error(ErrorKind::security, "the destination refused the machine token: " + msg +
@@ -1115,6 +1117,7 @@ private:
     std::unique_ptr<Connection> conn_;
     Http http_;
     bool handshaken_ = false;
+    bool accepted_ = false;  // the destination accepted a request signed with this token in this process
     ProgressFn progress_;
 };
 

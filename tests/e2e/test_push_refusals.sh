@@ -203,6 +203,7 @@ e2e_ok "tampered part refused ($answer); the push completed and the destination 
 # --- usage ---
 status=0
 err=$(e2e_cli token --path="$PUSH_DST_ROOT" --ttl=1 2>&1 >/dev/null) || status=$?
-[ "$status" = 2 ] && grep -q '^sitelift: error: ' <<<"$err" ||
-  e2e_fail "sitelift token --ttl=1: expected a usage error (status 2, 'sitelift: error: ...'), got status $status: $err"
-e2e_ok "a TTL below the minimum is a usage error: ${err#sitelift: error: }"
+# (usage errors print "sitelift: <what>" and the usage text, exit 2; no PHP error or trace)
+[ "$status" = 2 ] && grep -q '^sitelift: --ttl' <<<"$err" && ! grep -qi 'fatal\|uncaught\|stack trace' <<<"$err" ||
+  e2e_fail "sitelift token --ttl=1: expected a usage error (status 2, 'sitelift: --ttl ...'), got status $status: $err"
+e2e_ok "a TTL below the minimum is a usage error: $(head -n1 <<<"${err#sitelift: }")"

@@ -90,7 +90,8 @@ TXT;
 		try {
 			$method = $handlers[ $command ];
 			return $this->$method( $opts );
-		} catch ( \InvalidArgumentException $e ) {
+		} catch ( \InvalidArgumentException | \ValueError $e ) {
+			$this->finish_progress();
 			return $this->usage( $e->getMessage() );
 		} catch ( \SiteLift\Exception $e ) {
 			$this->finish_progress();
@@ -304,6 +305,9 @@ TXT;
 		$url  = isset( $opts['url'] ) ? $this->required( $opts, 'url' ) : $this->option( $config, 'home' );
 		$name = isset( $opts['site-name'] ) ? $this->required( $opts, 'site-name' ) : self::slug( $this->option( $config, 'blogname' ) );
 		$ttl  = self::duration( isset( $opts['ttl'] ) ? (string) $opts['ttl'] : '24h' );
+		if ( $ttl < 60 || $ttl > 30 * 86400 ) {
+			throw new \InvalidArgumentException( '--ttl must be between 1 minute and 30 days' );
+		}
 		$made = \SiteLift\token_create( $args, array( 'url' => rtrim( $url, '/' ), 'site_name' => $name, 'ttl' => $ttl ) );
 		if ( ! empty( $opts['json'] ) ) {
 			fwrite( $this->out, json_encode( $made, JSON_PRETTY_PRINT | JSON_UNESCAPED_SLASHES ) . "\n" );

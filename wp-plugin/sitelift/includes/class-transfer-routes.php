@@ -12,8 +12,10 @@ namespace SiteLift\Plugin;
 final class Transfer_Routes {
 	private const JOB = '(?P<job>[0-9a-f]{32})';
 
-	/** @var \WP_REST_Request|null The request the permission check let through last. */
-	private static $passed = null;
+	/** @var \WP_REST_Request|null The request the permission check looked at last ... */
+	private static $checked = null;
+	/** @var true|\WP_Error ... and what it said (a refusal must not count twice). */
+	private static $verdict = true;
 
 	public static function register(): void {
 		add_action( 'rest_api_init', array( self::class, 'routes' ) );
@@ -143,9 +145,9 @@ final class Transfer_Routes {
 	 */
 	public static function permission( \WP_REST_Request $request ) {
 		// WordPress asks again after the callback ran (to build the Allow header), when the nonce is already
-		// spent: the request that was let through stays let through.
-		if ( self::$passed === $request ) {
-			return true;
+		// spent: the same request gets the same answer, and a refusal is counted once.
+		if ( self::$checked === $request ) {
+			return self::$verdict;
 		}
 		list( $method, $target, $headers, $body ) = self::wire( $request );
 		try {
@@ -153,11 +155,9 @@ final class Transfer_Routes {
 		} catch ( \SiteLift\Exception $e ) {
 			return new \WP_Error( 'sitelift_unavailable', __( 'SiteLift cannot check the request right now.', 'sitelift' ), array( 'status' => 503 ) );
 		}
-		if ( null === $refused ) {
-			self::$passed = $request;
-			return true;
-		}
-		return new \WP_Error( (string) ( $refused['body']['code'] ?? 'sitelift_refused' ), (string) ( $refused['body']['message'] ?? '' ), array( 'status' => (int) $refused['status'] ) );
+		self::$checked = $request;
+		self::$verdict = null === $refused ? true : new \WP_Error( (string) ( $refused['body']['code'] ?? 'sitelift_refused' ), (string) ( $refused['body']['message'] ?? '' ), array( 'status' => (int) $refused['status'] ) );
+		return self::$verdict;
 	}
 
 	/**
