@@ -663,6 +663,7 @@ private:
         st_["eta"] = 0;
         log("done: " + token_.url + " now serves the site");
         save();
+        for (const std::string* f : {&paths_->files, &paths_->manifest, &paths_->segment}) ::unlink(f->c_str());
         report();
     }
 

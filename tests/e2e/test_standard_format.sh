@@ -54,7 +54,7 @@ e2e_ok "the mariadb client loaded every table, view and trigger file"
 third_db=$(jq -c '.source.db | .name = "sl_third" | .user = "'"$(e2e_info mariadb root_user)"'" | .password = "'"$(e2e_info mariadb root_password)"'"' <<<"$E2E_SITES_JSON")
 src_db=$(jq -c '.source.db' <<<"$E2E_SITES_JSON")
 e2e_compare --source-root="$src_root" --dest-root="$out/files" --source-db="$src_db" --dest-db="$third_db" \
-  --source-prefix=wp_ --dest-prefix=wp_ --ignore-file=wp-config.php --ignore-dir=wp-content/upgrade --quiet ||
+  --source-prefix=wp_ --dest-prefix=wp_ --ignore-file=wp-config.php --ignore-dir=.sitelift --ignore-dir=wp-content/upgrade --quiet ||
   e2e_fail "what plain tar + mariadb restored differs from the source"
 e2e_sql_root "DROP DATABASE sl_third"
 drop_extras
