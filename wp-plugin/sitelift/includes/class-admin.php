@@ -192,6 +192,7 @@ final class Admin {
 					<input type="text" id="sitelift-dest-name" class="regular-text code" maxlength="64" spellcheck="false" autocomplete="off" required="required" />
 				</p>
 				<p><button type="submit" class="button button-primary button-hero" id="sitelift-migrate"><?php esc_html_e( 'Migrate', 'sitelift' ); ?></button></p>
+				<p class="description"><?php esc_html_e( 'The migration runs in steps, and each step reads the database as it is at that moment: every table arrives consistent chunk by chunk, but changes made on this site meanwhile may arrive in part. Avoid editing during the migration, or ask your host to run `sitelift push` from the command line, which reads the whole database in one snapshot.', 'sitelift' ); ?></p>
 			</form>
 		</section>
 
