@@ -889,17 +889,22 @@ private:
         list.push_back(message);
     }
 
-    uint64_t add_small(ArchiveWriter& w, ManifestWriter& manifest, const std::string& path, const std::string& sql,
-                       int64_t mtime) {
-        w.add_file(path, sql, 0644, mtime);
+    // An in-memory file into the segment, and its manifest record (table facts added by the caller).
+    static EntryRecord add_text(ArchiveWriter& w, const std::string& path, const std::string& text, int64_t mtime) {
+        w.add_file(path, text, 0644, mtime);
         EntryRecord r;
         r.path = path;
         r.type = "file";
-        r.size = sql.size();
+        r.size = text.size();
         r.mode = 0644;
         r.mtime = mtime;
-        r.sha256 = Sha256::hex(sql);
-        manifest.add(r);
+        r.sha256 = Sha256::hex(text);
+        return r;
+    }
+
+    uint64_t add_small(ArchiveWriter& w, ManifestWriter& manifest, const std::string& path, const std::string& sql,
+                       int64_t mtime) {
+        manifest.add(add_text(w, path, sql, mtime));
         return sql.size();
     }
 
@@ -921,14 +926,7 @@ private:
         if (chunk == 0)
             for (const auto& fk : res.foreign_keys) warn("table '" + table + "': foreign key not carried over: " + fk);
         const std::string path = "database/" + table + (chunk ? "." + std::to_string(chunk) : "") + ".sql";
-        w.add_file(path, sql, 0644, mtime);
-        EntryRecord r;
-        r.path = path;
-        r.type = "file";
-        r.size = sql.size();
-        r.mode = 0644;
-        r.mtime = mtime;
-        r.sha256 = Sha256::hex(sql);
+        EntryRecord r = add_text(w, path, sql, mtime);
         r.table = table;
         r.rows = res.rows;
         r.checksum = res.checksum;
