@@ -21,6 +21,7 @@
 #include "db.hpp"
 #include "error.hpp"
 #include "sql.hpp"
+#include "test_support.hpp"
 
 using namespace sitelift;
 
@@ -77,24 +78,7 @@ TEST(Db, QuoteIdentifier) {
 
 namespace {
 
-bool env_config(DbConfig& cfg, std::string& why) {
-    const char* host = std::getenv("SITELIFT_TEST_DB_HOST");
-    const char* port = std::getenv("SITELIFT_TEST_DB_PORT");
-    const char* user = std::getenv("SITELIFT_TEST_DB_USER");
-    const char* pass = std::getenv("SITELIFT_TEST_DB_PASSWORD");
-    const char* name = std::getenv("SITELIFT_TEST_DB_NAME");
-    if (!host || !*host || !user || !*user || !name || !*name) {
-        why = "database tests need SITELIFT_TEST_DB_HOST, SITELIFT_TEST_DB_USER and SITELIFT_TEST_DB_NAME "
-              "(plus optional SITELIFT_TEST_DB_PORT, SITELIFT_TEST_DB_PASSWORD) naming a scratch database";
-        return false;
-    }
-    apply_wp_db_host(cfg, host);
-    if (port && *port) cfg.port = static_cast<unsigned>(std::stoul(port));
-    cfg.user = user;
-    cfg.password = pass ? pass : "";
-    cfg.database = name;
-    return true;
-}
+using test_support::env_config;
 
 #define REQUIRE_DB(cfg)                        \
     DbConfig cfg;                              \
