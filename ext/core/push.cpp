@@ -751,22 +751,7 @@ private:
 
     // The prepared segment becomes the pending one: on disk first, then in the state.
     void install(Prepared&& p) {
-        {
-            int fd = ::open(paths_->segment.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC | O_NOFOLLOW, 0600);
-            if (fd < 0) throw_errno(ErrorKind::io, "cannot keep the part to send", errno);
-            size_t off = 0;
-            while (off < p.sealed.size()) {
-                ssize_t n = ::write(fd, p.sealed.data() + off, p.sealed.size() - off);
-                if (n < 0 && errno == EINTR) continue;
-                if (n < 0) {
-                    int e = errno;
-                    ::close(fd);
-                    throw_errno(ErrorKind::io, "cannot keep the part to send", e);
-                }
-                off += static_cast<size_t>(n);
-            }
-            if (::fsync(fd) != 0 || ::close(fd) != 0) throw_errno(ErrorKind::io, "cannot keep the part to send", errno);
-        }
+        write_file_atomic(paths_->segment, p.sealed);
         st_["budget"] = p.next_budget;
         st_["row_bytes"] = p.row_bytes;
         st_["warnings"] = p.warnings;
