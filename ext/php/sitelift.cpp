@@ -315,6 +315,14 @@ ZEND_FUNCTION(SiteLift_export) {
 
 namespace {
 
+sitelift::SiteTarget read_target(const Options& o);
+
+// The argument of functions that take nothing but a site: path, db, table_prefix.
+sitelift::SiteTarget read_site_only(HashTable* ht) {
+    Options o(ht, {"path", "db", "table_prefix"});
+    return read_target(o);
+}
+
 sitelift::SiteTarget read_target(const Options& o) {
     sitelift::SiteTarget t;
     t.root = o.str("path", true);
@@ -378,8 +386,7 @@ ZEND_FUNCTION(SiteLift_rollback) {
         Z_PARAM_ARRAY_HT(ht)
     ZEND_PARSE_PARAMETERS_END();
     guarded([&](bool&) {
-        Options o(ht, {"path", "db", "table_prefix"});
-        sitelift::rollback_site(read_target(o));
+        sitelift::rollback_site(read_site_only(ht));
     });
 }
 
@@ -389,8 +396,7 @@ ZEND_FUNCTION(SiteLift_cleanup) {
         Z_PARAM_ARRAY_HT(ht)
     ZEND_PARSE_PARAMETERS_END();
     guarded([&](bool&) {
-        Options o(ht, {"path", "db", "table_prefix"});
-        sitelift::cleanup_site(read_target(o));
+        sitelift::cleanup_site(read_site_only(ht));
     });
 }
 
@@ -504,9 +510,9 @@ ZEND_FUNCTION(SiteLift_token_create) {
         Z_PARAM_ARRAY_HT(opts)
     ZEND_PARSE_PARAMETERS_END();
     guarded([&](bool&) {
-        Options s(site, {"path", "db", "table_prefix"});
+        sitelift::SiteTarget target = read_site_only(site);
         Options o(opts, {"url", "site_name", "ttl"});
-        return_json(return_value, sitelift::token_create(read_target(s), o.str("url", true), o.str("site_name", true),
+        return_json(return_value, sitelift::token_create(target, o.str("url", true), o.str("site_name", true),
                                                          o.integer("ttl", 86400, 60, 30L * 86400)));
     });
 }
@@ -517,8 +523,7 @@ ZEND_FUNCTION(SiteLift_token_revoke) {
         Z_PARAM_ARRAY_HT(site)
     ZEND_PARSE_PARAMETERS_END();
     guarded([&](bool&) {
-        Options s(site, {"path", "db", "table_prefix"});
-        sitelift::token_revoke(read_target(s));
+        sitelift::token_revoke(read_site_only(site));
     });
 }
 
@@ -528,8 +533,7 @@ ZEND_FUNCTION(SiteLift_token_info) {
         Z_PARAM_ARRAY_HT(site)
     ZEND_PARSE_PARAMETERS_END();
     guarded([&](bool&) {
-        Options s(site, {"path", "db", "table_prefix"});
-        return_json(return_value, sitelift::token_info(read_target(s)));
+        return_json(return_value, sitelift::token_info(read_site_only(site)));
     });
 }
 
