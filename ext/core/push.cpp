@@ -438,20 +438,34 @@ private:
 
     // ---- requests ----
 
-    std::string url_for(const std::string& route, std::string& target) const {
+    // The request-target and URL of a route: through WordPress's REST API (index.php: nginx refuses PUT on a
+    // folder), or through `script`, a path below the site's URL that takes the same rest_route parameter.
+    std::string url_for(const std::string& route, std::string& target, const std::string& script = "") const {
         std::string base = token_.url;
         while (!base.empty() && base.back() == '/') base.pop_back();
         size_t scheme = base.find("://");
         size_t path_start = base.find('/', scheme == std::string::npos ? 0 : scheme + 3);
         std::string path = path_start == std::string::npos ? "" : base.substr(path_start);
-        target = path + "/index.php?rest_route=/sitelift/v1" + route;  // index.php: nginx refuses PUT on a folder
+        target = path + "/" + (script.empty() ? std::string("index.php") : script) + "?rest_route=/sitelift/v1" + route;
         return (path_start == std::string::npos ? base : base.substr(0, path_start)) + target;
     }
 
+    // The destination's direct endpoint for parts as it named it in the handshake: kept only when it is a plain
+    // relative path to a PHP file (the answer is not authenticated; parts are, wherever they go).
+    static std::string direct_path(const std::string& p) {
+        if (p.empty() || p.size() > 512 || p.front() == '/' || p.find("..") != std::string::npos || p.size() < 5 ||
+            p.compare(p.size() - 4, 4, ".php") != 0)
+            return "";
+        for (char c : p)
+            if (!std::isalnum(static_cast<unsigned char>(c)) && c != '/' && c != '.' && c != '_' && c != '-' && c != '~')
+                return "";
+        return p;
+    }
+
     HttpResponse call(const std::string& method, const std::string& route, const std::string& body,
-                      const char* content_type) {
+                      const char* content_type, const std::string& script = "") {
         std::string target;
-        std::string url = url_for(route, target);
+        std::string url = url_for(route, target, script);
         const int64_t ts = now_s();
         const std::string nonce = random_nonce();
         const std::string sig = sign_request(mac_, method, target, ts, nonce, Sha256::hex(body));
@@ -463,6 +477,13 @@ private:
         if (r.status == 0) throw Transient("cannot reach the destination (" + r.error + ")");
         if (r.status == 200) accepted_ = true;
         return r;
+    }
+
+    // An answer from SiteLift's own code (either endpoint), as opposed to a web server's, proxy's or PHP's.
+    static bool answered_by_sitelift(const HttpResponse& r) {
+        json j = parse_body(r);
+        const std::string code = j.value("code", "");
+        return code.rfind("sitelift_", 0) == 0 && code != "sitelift_direct_unavailable";
     }
 
     static json parse_body(const HttpResponse& r) {
@@ -533,6 +554,8 @@ private:
             st_["max_part"] = max_part;
         if (st_.value("budget", uint64_t(0)) > st_.value("max_part", uint64_t(0)) * 4)
             st_["budget"] = st_.value("max_part", uint64_t(0));
+        // Where parts may go past the REST API (transfer.php), unless it already failed us in this job.
+        if (!st_.value("direct_off", false)) st_["parts_path"] = direct_path(j.value("parts_path", ""));
         if (j.value("phase", "") == "done") {
             st_["phase"] = "done";
             st_["result"] = j.value("result", json::object());
@@ -594,8 +617,21 @@ private:
             return;
         }
         auto t0 = std::chrono::steady_clock::now();
+        const std::string direct = st_.value("parts_path", "");
         HttpResponse r = call("PUT", "/jobs/" + st_["job"].get<std::string>() + "/parts/" + std::to_string(index), sealed,
-                              "application/octet-stream");
+                              "application/octet-stream", direct);
+        if (!direct.empty() && r.status != 413 && !answered_by_sitelift(r)) {
+            // Blocked by the host, the plugin's file missing, PHP failing there: the REST route does the same work.
+            st_["parts_path"] = "";
+            st_["direct_off"] = true;
+            log("the destination's direct part endpoint answered HTTP " + std::to_string(r.status) +
+                "; parts go through its REST API from now on");
+            save();
+            sealed_.swap(sealed);
+            sealed_index_ = index;
+            send_pending();
+            return;
+        }
         if (r.status == 413) {
             uint64_t max_part = std::max<uint64_t>(kMinPart, st_.value("max_part", uint64_t(0)) / 2);
             if (st_.value("max_part", uint64_t(0)) <= kMinPart)
@@ -620,6 +656,10 @@ private:
         }
         if (r.status != 200) refuse(r, "part " + std::to_string(index));
         json j = parse_body(r);
+        if (j.value("code", "") != "sitelift_ok" || !j.contains("next_index")) {
+            reconnect();  // a 200 that is not SiteLift's (a proxy's or cache's page): ask what the destination holds
+            throw Transient("part " + std::to_string(index) + ": the destination's answer is not SiteLift's");
+        }
         double secs = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
         const uint64_t next = j.value("next_index", index + 1);
         if (next != index + 1) {

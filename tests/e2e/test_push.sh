@@ -32,7 +32,11 @@ push_ok --json
 jq -e '.phase == "done"' "$E2E_WORK/push.out" >/dev/null || e2e_fail "push --json does not say done: $(head -c 2000 "$E2E_WORK/push.out")"
 parts=$(push_put_indices "$mark" | wc -l)
 [ "$parts" -ge 2 ] || e2e_fail "the push went in $parts part(s); the small site needs several 8 MB parts"
-e2e_ok "pushed in $(($(date +%s) - start)) s, $parts parts"
+# Parts skip the REST API (and most of WordPress) through the plugin's transfer.php; nothing else does.
+direct=$(push_access_since "$mark" | grep -cE '"PUT [^ ]*/wp-content/plugins/sitelift/transfer\.php\?rest_route=[^ ]*/parts/[0-9]+ [^"]*" 200 ' || true)
+[ "$direct" = "$parts" ] || e2e_fail "only $direct of $parts parts went through transfer.php: $(push_access_since "$mark" | grep -F PUT | head -n 3)"
+push_access_since "$mark" | grep -F 'transfer.php' | grep -vqF '"PUT ' && e2e_fail "something other than a part went to transfer.php"
+e2e_ok "pushed in $(($(date +%s) - start)) s, $parts parts, all through the direct endpoint"
 
 # --- the destination is the source, URL rewritten ---
 push_compare --quiet || e2e_fail "the destination is not the source with its URL replaced"
@@ -85,16 +89,25 @@ done
 push_status source | grep -qF -- "$secret" && e2e_fail "the source's status shows the token's secret"
 e2e_ok "the token's secret is in no log, no status and nowhere on the destination"
 
-# --- many small parts (more requests than the destination's failure limit, all of them good) ---
+# --- many small parts (more requests than the destination's failure limit, all of them good), with the host
+# blocking the direct endpoint: the source falls back to the REST API after one refusal ---
 push_fresh_destination
 push_token
+direct_file="$PUSH_DST_ROOT/wp-content/plugins/sitelift/transfer.php"
+cp -p "$direct_file" "$E2E_WORK/transfer.php.kept"
+printf '%s\n' '<?php http_response_code( 403 ); echo "<html><body>Forbidden by the host</body></html>";' >"$direct_file"
 mark=$(push_access_mark)
 start=$(date +%s)
 timeout 300 bash -c 'exec "$@"' _ php -d extension="$E2E_REPO/modules/sitelift.so" -d memory_limit=128M \
   "$E2E_REPO/wp-plugin/sitelift/bin/sitelift" push --path="$PUSH_SRC_ROOT" --token="$PUSH_TOKEN" --site="$PUSH_SITE" \
   --max-part=2097152 --quiet >"$E2E_WORK/push.out" 2>"$E2E_WORK/push.err" ||
   e2e_fail "the push in 2 MiB parts failed (or took over 5 minutes): $(tail -n 3 "$E2E_WORK/push.err"); answers: $(push_statuses "$mark" | sort | uniq -c | paste -sd,)"
+cp -p "$E2E_WORK/transfer.php.kept" "$direct_file"
 parts=$(push_put_indices "$mark" | wc -l)
 [ "$parts" -ge 21 ] || e2e_fail "2 MiB parts: only $parts parts were sent"
+blocked=$(push_access_since "$mark" | grep -cF 'transfer.php' || true)
+[ "$blocked" = 1 ] || e2e_fail "with transfer.php blocked, $blocked requests went to it (expected one, then the REST API)"
+grep -qF 'parts go through its REST API' "$PUSH_SRC_ROOT/.sitelift/push/log.txt" ||
+  e2e_fail "the source's log does not say it fell back to the REST API"
 push_compare --quiet || e2e_fail "2 MiB parts: the destination is not the source with its URL replaced"
-e2e_ok "pushed again in $parts parts of at most 2 MiB in $(($(date +%s) - start)) s: same result"
+e2e_ok "pushed again in $parts parts of at most 2 MiB in $(($(date +%s) - start)) s, transfer.php blocked: same result"

@@ -2,7 +2,8 @@
 # Pushes the destination must refuse, each leaving it as it was: wrong site name, expired, revoked, garbage
 # and forged tokens, a replayed request, a stale or wrongly signed one, a part tampered with (in transit, so
 # its signature fails; and re-signed, so only the part's own authentication can catch it), and a second
-# push from another source while one is running.
+# push from another source while one is running; and the direct endpoint for parts refusing what is not a
+# signed part.
 set -euo pipefail
 source "$(dirname "$0")/lib/e2e.sh"
 source "$(dirname "$0")/lib/push.sh"
@@ -166,6 +167,27 @@ push_ok
 [ "$(push_status destination | jq -r .receive.job.id)" = "$job" ] || e2e_fail "the push did not finish the same job"
 push_compare --quiet || e2e_fail "after the refusals, the pushed destination differs from the source"
 e2e_ok "the push then completed the same job; destination matches the source"
+
+# --- the direct endpoint for parts (the plugin's transfer.php) takes signed parts and nothing else ---
+direct_url="$PUSH_DST_URL/wp-content/plugins/sitelift/transfer.php"
+direct() {  # EXPECTED_STATUS EXPECTED_CODE NAME CURL_ARGS...
+  local want="$1" code="$2" name="$3" got
+  shift 3
+  got=$(curl -s -o "$E2E_WORK/direct.json" -w '%{http_code}' "$@") || e2e_fail "$name: curl failed"
+  [ "$got" = "$want" ] && jq -e --arg c "$code" '.code == $c' "$E2E_WORK/direct.json" >/dev/null ||
+    e2e_fail "$name: expected $want $code, got $got $(head -c 300 "$E2E_WORK/direct.json")"
+  e2e_ok "transfer.php: $name answered $want $code"
+}
+direct 404 sitelift_no_route "a GET" "$direct_url"
+direct 404 sitelift_no_route "a finalize (only parts go this way)" -X PUT --data-binary '{}' \
+  "$direct_url?rest_route=/sitelift/v1/jobs/$job/finalize"
+direct 401 sitelift_unsigned "an unsigned part" -X PUT --data-binary 'sealed bytes' \
+  "$direct_url?rest_route=/sitelift/v1/jobs/$job/parts/0"
+active=$(e2e_sql destination "SELECT option_value FROM wpd_options WHERE option_name='active_plugins'")
+e2e_sql destination "UPDATE wpd_options SET option_value='a:0:{}' WHERE option_name='active_plugins'"
+direct 404 sitelift_direct_unavailable "a part while the plugin is inactive" -X PUT --data-binary 'sealed bytes' \
+  "$direct_url?rest_route=/sitelift/v1/jobs/$job/parts/0"
+e2e_sql destination "UPDATE wpd_options SET option_value='$active' WHERE option_name='active_plugins'"
 
 # Repeated failures are slowed down: after enough bad signatures the destination answers 429 without looking,
 # even to a good request.

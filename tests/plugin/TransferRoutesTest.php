@@ -117,4 +117,29 @@ final class TransferRoutesTest extends TestCase {
 		$this->assertNotContains( $response->get_status(), array( 401, 403, 429 ), wp_json_encode( $response->get_data() ) );
 		$this->assertStringStartsWith( 'sitelift_', (string) $response->get_data()['code'] );
 	}
+
+	public function test_the_handshake_names_the_direct_endpoint_for_parts(): void {
+		$key      = $this->token();
+		$hello    = json_encode( array( 'job' => self::JOB, 'site_name' => 'target-site' ) );
+		$response = rest_do_request( $this->request( 'POST', '/sitelift/v1/jobs', $hello, $key ) );
+		$this->assertSame( 200, $response->get_status(), wp_json_encode( $response->get_data() ) );
+		$path = $response->get_data()['parts_path'] ?? null;
+		$this->assertIsString( $path );
+		$this->assertStringEndsWith( '/transfer.php', $path );
+		$this->assertFileExists( ABSPATH . $path, 'the named file is the plugin\'s transfer.php below the site root' );
+		$this->assertSame( home_url( '/' . $path ), plugins_url( 'transfer.php', WP_PLUGIN_DIR . '/sitelift/sitelift.php' ) );
+	}
+
+	public function test_no_direct_endpoint_when_plugins_are_served_from_elsewhere(): void {
+		$elsewhere = static function ( string $url ): string {
+			return str_replace( home_url(), 'https://cdn.example.test', $url );
+		};
+		add_filter( 'plugins_url', $elsewhere );
+		try {
+			$this->assertNull( Transfer_Routes::direct_path() );
+		} finally {
+			remove_filter( 'plugins_url', $elsewhere );
+		}
+		$this->assertSame( 'wp-content/plugins/sitelift/transfer.php', Transfer_Routes::direct_path() );
+	}
 }

@@ -88,6 +88,27 @@ final class Transfer_Routes {
 	 */
 	public static function site(): array {
 		global $wpdb;
+		return self::site_basics() + array(
+			'url'    => untrailingslashit( home_url() ),
+			'limits' => array(
+				'max_body'           => self::max_body(),
+				'max_execution_time' => (int) ini_get( 'max_execution_time' ),
+				'memory_limit'       => (string) ini_get( 'memory_limit' ),
+				'php_version'        => PHP_VERSION,
+				'wp_version'         => get_bloginfo( 'version' ),
+				'db_server'          => (string) $wpdb->db_server_info(),
+			),
+		);
+	}
+
+	/**
+	 * What receiving a part needs of the site, from what WordPress offers even when loaded with SHORTINIT
+	 * (transfer.php): no link or template functions.
+	 *
+	 * @return array<string, mixed>
+	 */
+	public static function site_basics(): array {
+		global $wpdb;
 		return array(
 			'path'         => untrailingslashit( ABSPATH ),
 			'db'           => array(
@@ -97,17 +118,22 @@ final class Transfer_Routes {
 				'name'     => DB_NAME,
 			),
 			'table_prefix' => $wpdb->base_prefix,
-			'url'          => untrailingslashit( home_url() ),
 			'keep'         => self::own_folder(),
-			'limits'       => array(
-				'max_body'           => self::max_body(),
-				'max_execution_time' => (int) ini_get( 'max_execution_time' ),
-				'memory_limit'       => (string) ini_get( 'memory_limit' ),
-				'php_version'        => PHP_VERSION,
-				'wp_version'         => get_bloginfo( 'version' ),
-				'db_server'          => (string) $wpdb->db_server_info(),
-			),
 		);
+	}
+
+	/**
+	 * Where the source may send parts directly (transfer.php), as a path below the site's home URL; null when
+	 * the plugin is served from elsewhere (another host or scheme), where the REST route must do.
+	 */
+	public static function direct_path(): ?string {
+		$home   = untrailingslashit( home_url() ) . '/';
+		$direct = plugins_url( 'transfer.php', dirname( __DIR__ ) . '/sitelift.php' );
+		if ( ! str_starts_with( $direct, $home ) ) {
+			return null;
+		}
+		$path = substr( $direct, strlen( $home ) );
+		return 1 === preg_match( '#^[A-Za-z0-9._~-]+(/[A-Za-z0-9._~-]+)*\.php$#', $path ) && ! str_contains( $path, '..' ) ? $path : null;
 	}
 
 	/**
@@ -203,6 +229,13 @@ final class Transfer_Routes {
 					'message' => $e->getMessage(),
 				),
 			);
+		}
+		if ( 'POST' === $method && '/sitelift/v1/jobs' === $request->get_route() && 200 === $answer['status'] ) {
+			// The handshake: parts may skip the REST API (and most of WordPress) through transfer.php.
+			$direct = self::direct_path();
+			if ( null !== $direct ) {
+				$answer['body']['parts_path'] = $direct;
+			}
 		}
 		if ( $finalize && 200 === $answer['status'] && 'done' === ( $answer['body']['phase'] ?? '' ) ) {
 			// The database is the source's now: WordPress's caches of the old one are stale.
