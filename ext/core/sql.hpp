@@ -161,4 +161,27 @@ private:
     std::unique_ptr<Impl> impl_;
 };
 
+// Loads the table chunks of one pushed part (docs/push-design.md) on `threads` connections of their own, each
+// chunk in one transaction together with its ledger row, so a replayed part never applies a chunk twice. A
+// chunk goes to one worker as a whole: begin_chunk() picks the worker (the one with the least SQL queued, in
+// turn when equal), submit() queues an INSERT of that chunk, end_chunk(sql) queues `sql` (the ledger row)
+// followed by COMMIT. A worker starts the transaction at a chunk's first statement. CREATE TABLE is refused:
+// the caller runs it on its own connection, so no worker inserts into a table that does not exist yet. Each
+// worker's queue holds at most queue_limit bytes (submit() blocks; a larger statement still enters an empty
+// queue). Sessions are set up as for ParallelLoader. The first failure stops all work and is rethrown, naming
+// the table, from that and every later call; chunks already committed stay committed. Destroying the loader
+// without wait() rolls back every chunk not yet committed. Meant to be driven from one thread.
+class ChunkLoader {
+public:
+    ChunkLoader(const DbConfig& cfg, unsigned threads, size_t queue_limit = 16u << 20);
+    ~ChunkLoader();
+    void begin_chunk(const std::string& table);  // table: for error messages
+    void submit(ParsedStatement&& st);
+    void end_chunk(std::string ledger_sql);
+    void wait();  // every chunk ended so far committed; rethrows the first failure
+private:
+    struct Impl;
+    std::unique_ptr<Impl> impl_;
+};
+
 }  // namespace sitelift

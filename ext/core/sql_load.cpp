@@ -7,6 +7,9 @@
 // poke it). CREATE TABLE is a barrier: everything queued before it is executed and committed, then one worker
 // runs it alone. The first failure is kept, the queue is emptied, and it is rethrown from every later
 // submit()/wait(); workers roll back what they had open.
+//
+// ChunkLoader has the same producer, but one bounded queue per worker: a chunk and its ledger row must commit
+// in one transaction, so every statement of a chunk goes to the worker that began it.
 #include <mysql.h>
 
 #include <condition_variable>
@@ -23,6 +26,13 @@ namespace sitelift {
 namespace {
 constexpr size_t kQueueLimit = 16u << 20;  // bytes of SQL waiting in the queue
 constexpr size_t kCommitBytes = 8u << 20;  // bytes of SQL per transaction
+
+// The error a loader keeps for its first failure: e's kind and message, naming the table being loaded.
+std::exception_ptr load_failure(const std::string& table, const std::exception& e) {
+    std::string msg = table.empty() ? std::string("loading table data: ") : "loading table " + quote_identifier(table) + ": ";
+    const Error* err = dynamic_cast<const Error*>(&e);
+    return std::make_exception_ptr(Error(err ? err->kind() : ErrorKind::database, msg + e.what()));
+}
 }  // namespace
 
 void set_up_load_session(Connection& c) {
@@ -64,12 +74,7 @@ struct ParallelLoader::Impl {
 
     void fail(const std::string& table, const std::exception& e) {
         std::lock_guard<std::mutex> lk(mu);
-        if (!error) {
-            std::string msg = table.empty() ? std::string("loading table data: ")
-                                            : "loading table " + quote_identifier(table) + ": ";
-            const Error* err = dynamic_cast<const Error*>(&e);
-            error = std::make_exception_ptr(Error(err ? err->kind() : ErrorKind::database, msg + e.what()));
-        }
+        if (!error) error = load_failure(table, e);
         queue.clear();
         queued_bytes = 0;
         cv_space.notify_all();
@@ -219,6 +224,201 @@ void ParallelLoader::wait() {
     Impl& d = *impl_;
     std::unique_lock<std::mutex> lk(d.mu);
     d.cv_idle.wait(lk, [&] { return d.error || d.all_done(); });
+    d.rethrow_if_failed();
+}
+
+struct ChunkLoader::Impl {
+    struct Job {
+        std::string sql;
+        std::string table;
+        bool commit = false;  // the chunk's last job: its ledger row, then COMMIT
+    };
+    struct Worker {
+        std::unique_ptr<Connection> conn;
+        std::thread thread;
+        std::condition_variable cv_work;  // a job arrived, or stop, or failure
+        std::deque<Job> queue;
+        size_t queued_bytes = 0;
+        bool busy = false;  // executing a job taken from the queue
+    };
+
+    explicit Impl(size_t limit) : limit(limit) {}
+
+    const size_t limit;
+    std::vector<std::unique_ptr<Worker>> workers;
+    std::mutex mu;
+    std::condition_variable cv_done;  // producer: a queue has room, a job finished, or failure
+    size_t current = 0;               // the worker of the open chunk (valid while open)
+    bool open = false;
+    std::string open_table;
+    size_t turn = 0;  // where the search for the least loaded worker starts
+    bool stop = false;
+    std::exception_ptr error;
+
+    void fail(const std::string& table, const std::exception& e) {
+        std::lock_guard<std::mutex> lk(mu);
+        if (!error) error = load_failure(table, e);
+        for (auto& w : workers) {
+            w->queue.clear();
+            w->queued_bytes = 0;
+            w->cv_work.notify_all();
+        }
+        cv_done.notify_all();
+    }
+
+    void rethrow_if_failed() {
+        if (error) std::rethrow_exception(error);
+    }
+
+    bool idle() const {
+        for (const auto& w : workers)
+            if (w->busy || !w->queue.empty()) return false;
+        return true;
+    }
+
+    void push(Worker& w, Job&& job) {
+        w.queued_bytes += job.sql.size();
+        w.queue.push_back(std::move(job));
+        w.cv_work.notify_one();
+    }
+
+    void worker(Worker& w) {
+        mysql_thread_init();
+        Connection& c = *w.conn;
+        bool in_txn = false;
+        std::unique_lock<std::mutex> lk(mu);
+        for (;;) {
+            if (in_txn && (stop || error)) {
+                // Stopped or failed in the middle of a chunk: nothing of it may stay.
+                lk.unlock();
+                try {
+                    c.execute("ROLLBACK");
+                } catch (const std::exception&) {
+                }
+                lk.lock();
+                in_txn = false;
+                continue;
+            }
+            if (stop) break;
+            if (error || w.queue.empty()) {
+                w.cv_work.wait(lk);
+                continue;
+            }
+            Job job = std::move(w.queue.front());
+            w.queue.pop_front();
+            w.queued_bytes -= job.sql.size();
+            w.busy = true;
+            cv_done.notify_all();
+            lk.unlock();
+
+            try {
+                if (!in_txn) {
+                    c.execute("START TRANSACTION");
+                    in_txn = true;
+                }
+                c.execute(job.sql);
+                if (job.commit) {
+                    c.execute("COMMIT");
+                    in_txn = false;
+                }
+            } catch (const std::exception& e) {
+                fail(job.table, e);
+            }
+            job = Job();  // free the SQL outside the lock
+
+            lk.lock();
+            w.busy = false;
+            cv_done.notify_all();
+        }
+        lk.unlock();
+        mysql_thread_end();
+    }
+
+    void shutdown() noexcept {
+        {
+            std::lock_guard<std::mutex> lk(mu);
+            stop = true;
+            for (auto& w : workers) {
+                w->queue.clear();
+                w->queued_bytes = 0;
+                w->cv_work.notify_all();
+            }
+        }
+        cv_done.notify_all();
+        for (auto& w : workers)
+            if (w->thread.joinable()) w->thread.join();
+        workers.clear();
+    }
+};
+
+ChunkLoader::ChunkLoader(const DbConfig& cfg, unsigned threads, size_t queue_limit)
+    : impl_(std::make_unique<Impl>(queue_limit)) {
+    if (threads == 0) threads = 1;
+    for (unsigned i = 0; i < threads; ++i) {
+        auto w = std::make_unique<Impl::Worker>();
+        w->conn = std::make_unique<Connection>(cfg);
+        set_up_load_session(*w->conn);
+        impl_->workers.push_back(std::move(w));
+    }
+    try {
+        for (auto& w : impl_->workers) {
+            Impl::Worker* p = w.get();
+            w->thread = std::thread([this, p] { impl_->worker(*p); });
+        }
+    } catch (...) {
+        impl_->shutdown();
+        throw;
+    }
+}
+
+ChunkLoader::~ChunkLoader() { impl_->shutdown(); }
+
+void ChunkLoader::begin_chunk(const std::string& table) {
+    Impl& d = *impl_;
+    std::lock_guard<std::mutex> lk(d.mu);
+    d.rethrow_if_failed();
+    if (d.open) throw Error(ErrorKind::usage, "a table chunk began before the previous one ended");
+    const size_t n = d.workers.size();
+    size_t best = d.turn % n;
+    for (size_t i = 1; i < n; ++i) {
+        size_t k = (d.turn + i) % n;
+        if (d.workers[k]->queued_bytes < d.workers[best]->queued_bytes) best = k;
+    }
+    d.turn = best + 1;
+    d.current = best;
+    d.open = true;
+    d.open_table = table;
+}
+
+void ChunkLoader::submit(ParsedStatement&& st) {
+    Impl& d = *impl_;
+    if (st.kind == StatementKind::create_table)
+        throw Error(ErrorKind::usage, "CREATE TABLE is run by the caller, never queued with a chunk");
+    std::unique_lock<std::mutex> lk(d.mu);
+    d.rethrow_if_failed();
+    if (!d.open) throw Error(ErrorKind::usage, "a statement was submitted outside a table chunk");
+    Impl::Worker& w = *d.workers[d.current];
+    const size_t size = st.sql.size();
+    d.cv_done.wait(lk, [&] { return d.error || w.queue.empty() || w.queued_bytes + size <= d.limit; });
+    d.rethrow_if_failed();
+    d.push(w, Impl::Job{std::move(st.sql), std::move(st.table), false});
+}
+
+void ChunkLoader::end_chunk(std::string ledger_sql) {
+    Impl& d = *impl_;
+    std::lock_guard<std::mutex> lk(d.mu);
+    d.rethrow_if_failed();
+    if (!d.open) throw Error(ErrorKind::usage, "a table chunk ended that had not begun");
+    // The ledger row is tiny: it never waits for room, so a chunk always gets its end.
+    d.push(*d.workers[d.current], Impl::Job{std::move(ledger_sql), std::move(d.open_table), true});
+    d.open = false;
+}
+
+void ChunkLoader::wait() {
+    Impl& d = *impl_;
+    std::unique_lock<std::mutex> lk(d.mu);
+    if (d.open) throw Error(ErrorKind::usage, "waiting for the loader inside a table chunk");
+    d.cv_done.wait(lk, [&] { return d.error || d.idle(); });
     d.rethrow_if_failed();
 }
 
