@@ -824,6 +824,8 @@ private:
         SafeTree tree(w.stage_files);
         std::unique_ptr<Rewriter> rewriter;
         if (!site_.table_prefix.empty()) rewriter = make_rewriter();
+        // Parsing and rewriting stay on this thread; the chunks' INSERTs run on the loader's connections.
+        ChunkLoader loader(opt_.target.db, std::max(1u, opt_.db_threads));
         std::vector<char> buf(kChunk);
         EntryInfo e;
         bool first = true;
@@ -862,7 +864,7 @@ private:
                 manifest_file_.reset();
                 st["manifest_seen"] = true;
             } else if (e.path.rfind("database/", 0) == 0) {
-                receive_sql_entry(r, e, conn, rewriter.get(), st, buf);
+                receive_sql_entry(r, e, conn, loader, rewriter.get(), st, buf);
             } else if (e.path.rfind("files/", 0) == 0) {
                 stage_file_entry(r, e, tree, buf);
             } else if (e.path.rfind("chunks/", 0) == 0) {
@@ -871,6 +873,7 @@ private:
                 throw Error(ErrorKind::security, "unexpected entry '" + e.path + "' in the push");
             }
         }
+        loader.wait();  // every chunk of the part committed before the part is acknowledged
         check_disk(w);
         if (std::fflush(spool_.get()) != 0 || ::fsync(::fileno(spool_.get())) != 0)
             throw_errno(ErrorKind::io, "cannot write the receive spool", errno);
@@ -998,8 +1001,8 @@ private:
         return true;
     }
 
-    void receive_sql_entry(ArchiveReader& r, const EntryInfo& e, Connection& conn, const Rewriter* rewriter, json& st,
-                           std::vector<char>& buf) {
+    void receive_sql_entry(ArchiveReader& r, const EntryInfo& e, Connection& conn, ChunkLoader& loader,
+                           const Rewriter* rewriter, json& st, std::vector<char>& buf) {
         EntryRecord rec;
         std::string rest;
         if (!open_sql_entry(r, e, rec, rest)) return;
@@ -1020,57 +1023,45 @@ private:
             throw Error(ErrorKind::archive, "'" + e.path + "' arrived out of order (chunk " + std::to_string(expected) +
                                                 " of that table was expected)");
         const std::string stage_name = prefixed_name(kStagePrefix, it->second);
+        const std::string ledger = quote_identifier(ledger_table(opt_.target.table_prefix));
         const std::string ledger_key = conn.quote(table) + "," + std::to_string(chunk);
-        auto held = conn.scalar("SELECT COUNT(*) FROM " + quote_identifier(ledger_table(opt_.target.table_prefix)) + " WHERE (tbl, chunk) = (" +
-                                ledger_key + ")");
-        const bool already = held && *held != "0";
+        auto held = conn.scalar("SELECT COUNT(*) FROM " + ledger + " WHERE (tbl, chunk) = (" + ledger_key + ")");
+        const bool already = held && *held != "0";  // skipped, but still parsed for its hash and counts
 
         std::unique_ptr<RewriteTransform> transform;
         if (rewriter) transform = std::make_unique<RewriteTransform>(*rewriter, opt_.rewrite_guids);
-        bool open_txn = false;
         TableFileParser parser(
             table, stage_name,
             [&](ParsedStatement&& ps) {
                 if (already) return;
                 if (ps.kind == StatementKind::create_table) {
-                    drop_table_if_exists(conn, stage_name);  // a replay after the CREATE but before the commit
+                    // Here, on this thread's connection, so no worker inserts before the table exists. A replay
+                    // re-creates the table (its CREATE ran, its chunk 0 did not commit), and must forget the
+                    // ledger rows of its other chunks too: on two connections chunk 1 may have committed while
+                    // chunk 0 had not, and keeping its row would lose its rows. Every such chunk belongs to this
+                    // part: a later part arrives only after this one was acknowledged, i.e. after chunk 0 committed.
+                    conn.execute("DELETE FROM " + ledger + " WHERE tbl = " + conn.quote(table));
+                    drop_table_if_exists(conn, stage_name);
                     conn.execute(ps.sql);
                     return;
                 }
-                if (!open_txn) {
-                    conn.execute("START TRANSACTION");
-                    open_txn = true;
-                }
-                conn.execute(ps.sql);
+                loader.submit(std::move(ps));
             },
             transform.get());
         if (chunk > 0) parser.set_continuation();
+        if (!already) loader.begin_chunk(stage_name);
         Sha256 hash;
         uint64_t total = 0;
-        try {
-            while (size_t n = r.read(buf.data(), buf.size())) {
-                hash.update(buf.data(), n);
-                parser.feed(buf.data(), n);
-                total += n;
-            }
-            if (total != e.size) throw Error(ErrorKind::archive, "'" + e.path + "' is truncated");
-            parser.finish();
-            if (!already) {
-                if (!open_txn) conn.execute("START TRANSACTION");
-                open_txn = true;
-                conn.execute("INSERT INTO " + quote_identifier(ledger_table(opt_.target.table_prefix)) + " (tbl, chunk) VALUES (" + ledger_key + ")");
-                conn.execute("COMMIT");
-                open_txn = false;
-            }
-        } catch (...) {
-            if (open_txn) {
-                try {
-                    conn.execute("ROLLBACK");
-                } catch (...) {
-                }
-            }
-            throw;
+        while (size_t n = r.read(buf.data(), buf.size())) {
+            hash.update(buf.data(), n);
+            parser.feed(buf.data(), n);
+            total += n;
         }
+        if (total != e.size) throw Error(ErrorKind::archive, "'" + e.path + "' is truncated");
+        parser.finish();
+        // A chunk that fails before this point is never ended: the loader rolls it back when receive_apply
+        // throws.
+        if (!already) loader.end_chunk("INSERT INTO " + ledger + " (tbl, chunk) VALUES (" + ledger_key + ")");
         rec.sha256 = hash.hex_digest();
         rec.table = table;
         rec.rows = parser.rows();

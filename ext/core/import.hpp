@@ -77,7 +77,8 @@ nlohmann::json import_result_json(const ImportResult& r);
 // ---- receiving a push (docs/push-design.md) ----
 // The job record (job.json) is returned by each call: job, phase (receiving|done|failed), next_index, bytes,
 // site, source_url, destination_url, counts, started_at, updated_at, error, result (after finish).
-// options: target, url, rewrite, rewrite_guids, min_free_bytes, limits are used.
+// options: target, url, rewrite, rewrite_guids, db_threads (connections loading the table chunks of a part),
+// min_free_bytes, limits are used.
 //
 // Starts receiving job: drops any staging and earlier job, records `source` (what the source said of itself).
 nlohmann::json receive_begin(const ImportOptions& options, const std::string& job, const nlohmann::json& source);
