@@ -775,9 +775,13 @@ private:
         make_dir(w.stage, 0700);
         make_dir(w.stage_files, 0755);
         make_dir(w.receive, 0700);
-        conn.execute(std::string("CREATE TABLE ") + quote_identifier(ledger_table(opt_.target.table_prefix)) +
+        const std::string ledger = quote_identifier(ledger_table(opt_.target.table_prefix));
+        conn.execute("CREATE TABLE " + ledger +
                      " (tbl VARCHAR(64) NOT NULL, chunk BIGINT UNSIGNED NOT NULL, PRIMARY KEY (tbl, chunk)) "
                      "DEFAULT CHARSET=utf8mb4 COLLATE=utf8mb4_bin");
+        // A row no table has (table names are never empty): the ledger is filled from two connections at once,
+        // which MariaDB can answer with a deadlock while the table is empty (see ChunkLoader).
+        conn.execute("INSERT INTO " + ledger + " (tbl, chunk) VALUES ('', 0)");
         write_file_atomic(w.entries, "");
         const int64_t now = static_cast<int64_t>(std::time(nullptr));
         json st = {{"job", job},           {"phase", "receiving"}, {"next_index", 0},     {"spool_bytes", 0},
@@ -1049,7 +1053,7 @@ private:
             },
             transform.get());
         if (chunk > 0) parser.set_continuation();
-        if (!already) loader.begin_chunk(stage_name);
+        if (!already) loader.begin_chunk(stage_name, chunk == 0);  // chunk 0 creates its table
         Sha256 hash;
         uint64_t total = 0;
         while (size_t n = r.read(buf.data(), buf.size())) {

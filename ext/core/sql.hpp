@@ -171,11 +171,19 @@ private:
 // queue). Sessions are set up as for ParallelLoader. The first failure stops all work and is rethrown, naming
 // the table, from that and every later call; chunks already committed stay committed. Destroying the loader
 // without wait() rolls back every chunk not yet committed. Meant to be driven from one thread.
+//
+// Empty tables: with unique and foreign key checks off, MariaDB (10.6+) locks a whole empty InnoDB table for
+// the transaction that inserts into it first, and two transactions starting to fill one empty table at the
+// same moment deadlock. So every chunk of a table begun as empty_table stays on the worker of its first chunk,
+// and a table that chunks on different workers insert into (the ledger) must never be empty: give it a row no
+// chunk uses.
 class ChunkLoader {
 public:
     ChunkLoader(const DbConfig& cfg, unsigned threads, size_t queue_limit = 16u << 20);
     ~ChunkLoader();
-    void begin_chunk(const std::string& table);  // table: for error messages
+    // table: the table the chunk fills (named in errors); empty_table: it holds no rows yet (the caller has
+    // just created it), so this chunk and every later one of that table go to one worker.
+    void begin_chunk(const std::string& table, bool empty_table = false);
     void submit(ParsedStatement&& st);
     void end_chunk(std::string ledger_sql);
     void wait();  // every chunk ended so far committed; rethrows the first failure

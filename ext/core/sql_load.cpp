@@ -15,6 +15,7 @@
 #include <condition_variable>
 #include <deque>
 #include <exception>
+#include <map>
 #include <mutex>
 #include <thread>
 
@@ -252,6 +253,7 @@ struct ChunkLoader::Impl {
     bool open = false;
     std::string open_table;
     size_t turn = 0;  // where the search for the least loaded worker starts
+    std::map<std::string, size_t> filled_by;  // tables begun empty, and the one worker that fills them
     bool stop = false;
     std::exception_ptr error;
 
@@ -373,19 +375,24 @@ ChunkLoader::ChunkLoader(const DbConfig& cfg, unsigned threads, size_t queue_lim
 
 ChunkLoader::~ChunkLoader() { impl_->shutdown(); }
 
-void ChunkLoader::begin_chunk(const std::string& table) {
+void ChunkLoader::begin_chunk(const std::string& table, bool empty_table) {
     Impl& d = *impl_;
     std::lock_guard<std::mutex> lk(d.mu);
     d.rethrow_if_failed();
     if (d.open) throw Error(ErrorKind::usage, "a table chunk began before the previous one ended");
-    const size_t n = d.workers.size();
-    size_t best = d.turn % n;
-    for (size_t i = 1; i < n; ++i) {
-        size_t k = (d.turn + i) % n;
-        if (d.workers[k]->queued_bytes < d.workers[best]->queued_bytes) best = k;
+    if (auto it = d.filled_by.find(table); it != d.filled_by.end()) {
+        d.current = it->second;  // see "Empty tables" in sql.hpp
+    } else {
+        const size_t n = d.workers.size();
+        size_t best = d.turn % n;
+        for (size_t i = 1; i < n; ++i) {
+            size_t k = (d.turn + i) % n;
+            if (d.workers[k]->queued_bytes < d.workers[best]->queued_bytes) best = k;
+        }
+        d.turn = best + 1;
+        d.current = best;
+        if (empty_table) d.filled_by[table] = best;
     }
-    d.turn = best + 1;
-    d.current = best;
     d.open = true;
     d.open_table = table;
 }
