@@ -750,7 +750,86 @@ protected:
         return b.segments;
     }
 
+    // A push whose part 1 holds every chunk of two tables, interleaved (posts 0, pairs 0, posts 1, ...), so the
+    // receiver loads several chunks of one part at once; part 2 has the log table, the files and the manifest.
+    // posts_ keeps the chunks of slt_src_posts (their last keys tell which rows a chunk holds).
+    std::vector<std::string> build_many() {
+        std::vector<Chunk> options = dump_in_chunks(cfg_, "slt_src_options", 1000, 1 << 20);
+        posts_ = dump_in_chunks(cfg_, "slt_src_posts", 3, 1 << 20);
+        std::vector<Chunk> pairs = dump_in_chunks(cfg_, "slt_src_pairs", 3, 1 << 20);
+        std::vector<Chunk> log = dump_in_chunks(cfg_, "slt_src_log", 4, 1 << 20);
+        EXPECT_EQ(posts_.size(), 9u);
+        EXPECT_EQ(pairs.size(), 5u);  // the last one empty
+        EXPECT_EQ(log.size(), 4u);
+        SegmentBuilder b(site_);
+        b.begin();  // 0
+        b.site_json();
+        b.table_chunk("slt_src_options", 0, options[0]);
+        b.end();
+        b.begin();  // 1
+        for (size_t k = 0; k < posts_.size(); ++k) {
+            b.table_chunk("slt_src_posts", k, posts_[k]);
+            if (k < pairs.size()) b.table_chunk("slt_src_pairs", k, pairs[k]);
+        }
+        b.end();
+        b.begin();  // 2
+        for (size_t k = 0; k < log.size(); ++k) b.table_chunk("slt_src_log", k, log[k]);
+        b.file("index.php", kNewIndex);
+        b.file("wp-config.php", kSourceConfig);
+        b.dir("wp-content");
+        b.file("wp-content/small.txt", kSmall, 0640);
+        b.dir("wp-content/uploads");
+        b.file("wp-content/uploads/big.bin", big_);
+        b.symlink("wp-content/link.txt", "small.txt");
+        b.manifest();
+        b.end();
+        return b.segments;
+    }
+
     std::string job_path() const { return root_.path + "/.sitelift/receive/job.json"; }
+    std::string ledger() const { return "sl_stage_" + std::string(kDst) + "_sitelift_ledger"; }
+
+    // Makes the state a crash leaves when chunk k of slt_src_posts had not committed but the later chunks of
+    // part 1 (build_many) had: part 1 applied, then chunk k's rows and ledger row taken away and job.json put
+    // back as it was before the part. Replays the part and finishes: every row must be there exactly once.
+    void replay_with_chunk_lost(size_t k) {
+        std::vector<std::string> seg = build_many();
+        receive_begin(opt_, job_, json::object());
+        receive_apply(opt_, job_, 0, seg[0]);
+        const std::string aside = root_.path + "/job-before.json";
+        fs::copy_file(job_path(), aside, fs::copy_options::overwrite_existing);
+        const json first = receive_apply(opt_, job_, 1, seg[1]);
+        {
+            Connection c(cfg_);
+            const std::string stage = "sl_stage_" + std::string(kDst) + "posts";
+            std::string rows = "ID <= " + posts_.at(k).res.last_key.at(0);
+            if (k > 0) rows += " AND ID > " + posts_[k - 1].res.last_key.at(0);
+            c.execute("DELETE FROM " + q(stage) + " WHERE " + rows);
+            c.execute("DELETE FROM " + q(ledger()) + " WHERE tbl = 'slt_src_posts' AND chunk = " + std::to_string(k));
+            ASSERT_EQ(count_rows(c, stage), 25u - posts_[k].res.rows);
+        }
+        fs::copy_file(aside, job_path(), fs::copy_options::overwrite_existing);  // the crash
+        fs::remove(aside);
+        json second;
+        ASSERT_NO_THROW(second = receive_apply(opt_, job_, 1, seg[1]));
+        EXPECT_EQ(second.value("next_index", uint64_t(0)), 2u);
+        EXPECT_EQ(second["counts"], first["counts"]);
+        expect_staged_as_source({"posts", "pairs"});
+        {
+            Connection c(cfg_);
+            EXPECT_EQ(c.scalar("SELECT COUNT(*) FROM " + q(ledger()) + " WHERE tbl = 'slt_src_posts'").value_or(""), "9");
+        }
+        ASSERT_NO_THROW(receive_apply(opt_, job_, 2, seg[2]));
+        ASSERT_NO_THROW(receive_finish(opt_, job_));
+        expect_swapped();
+    }
+
+    // Each staged table holds exactly the source's rows.
+    void expect_staged_as_source(const std::vector<const char*>& tables) {
+        Connection c(cfg_);
+        for (const char* t : tables)
+            EXPECT_EQ(row_digest(c, "sl_stage_" + std::string(kDst) + t), row_digest(c, std::string(kSrc) + t)) << t;
+    }
 
     // The destination holds the source's site, adapted.
     void expect_swapped() {
@@ -815,6 +894,7 @@ protected:
     ImportOptions opt_;
     SiteInfo site_;
     std::string big_, live_posts_, live_options_;
+    std::vector<Chunk> posts_;
     const std::string job_ = "0123456789abcdef0123456789abcdef";
 };
 
@@ -932,6 +1012,70 @@ TEST_F(ReceivePush, ReplayAfterCrashAppliesNothingTwice) {
     json done;
     ASSERT_NO_THROW(done = receive_finish(opt_, job_));
     EXPECT_EQ(done["result"].value("rows", 0), 4 + 25 + 12 + 15);
+    expect_swapped();
+}
+
+// A part holding many chunks of two tables: on two connections, every row still arrives exactly once.
+TEST_F(ReceivePush, ManyChunksOfOnePartLoadEveryRowOnce) {
+    std::vector<std::string> seg = build_many();
+    ASSERT_EQ(seg.size(), 3u);
+    receive_begin(opt_, job_, json::object());
+    for (size_t i = 0; i < seg.size(); ++i) ASSERT_NO_THROW(receive_apply(opt_, job_, i, seg[i])) << "part " << i;
+    expect_staged_as_source({"posts", "pairs", "log"});
+    {
+        Connection c(cfg_);
+        EXPECT_EQ(c.scalar("SELECT COUNT(*) FROM " + q(ledger()) + " WHERE tbl <> ''").value_or(""), "19");  // 1 + 9 + 5 + 4
+    }
+    json done;
+    ASSERT_NO_THROW(done = receive_finish(opt_, job_));
+    EXPECT_EQ(done["result"].value("rows", 0), 4 + 25 + 12 + 15);
+    EXPECT_EQ(done["result"].value("tables", 0), 4);
+    expect_swapped();
+}
+
+// On two connections, chunk k + 1 may commit while chunk k does not when the process dies (see
+// ReceivePush::replay_with_chunk_lost). The replayed part must load chunk k and skip k + 1.
+TEST_F(ReceivePush, ChunkCommittedBeforeAnEarlierOneIsNotLoadedTwice) { replay_with_chunk_lost(3); }
+
+// The same for chunk 0: the table is made anew (its CREATE had run) and every chunk of it loaded again.
+TEST_F(ReceivePush, ChunksCommittedBeforeChunkZeroAreLoadedAgainWithIt) { replay_with_chunk_lost(0); }
+
+// A statement MariaDB refuses in one worker (a chunk repeating rows of the chunk before it: duplicate primary
+// keys) fails the part, naming the table; the part is not acknowledged, and the corrected part applies with every
+// row once, whatever the other connection had committed of it.
+TEST_F(ReceivePush, RefusedStatementFailsThePartAndTheFixedPartApplies) {
+    std::vector<Chunk> posts = dump_in_chunks(cfg_, "slt_src_posts", 10, 1 << 20);
+    std::vector<Chunk> pairs = dump_in_chunks(cfg_, "slt_src_pairs", 10, 1 << 20);
+    std::vector<Chunk> log = dump_in_chunks(cfg_, "slt_src_log", 10, 1 << 20);
+    std::vector<std::string> seg = build();
+    receive_begin(opt_, job_, json::object());
+    receive_apply(opt_, job_, 0, seg[0]);
+    receive_apply(opt_, job_, 1, seg[1]);
+    const std::string before = read_file(job_path());
+    SegmentBuilder bad(site_);
+    bad.begin();  // part 2 with posts chunk 1 sent again as chunk 2, between chunks of other tables
+    bad.table_chunk("slt_src_pairs", 0, pairs[0]);
+    bad.table_chunk("slt_src_log", 0, log[0]);
+    bad.table_chunk("slt_src_posts", 2, posts[1]);
+    bad.table_chunk("slt_src_pairs", 1, pairs[1]);
+    bad.end();
+    try {
+        receive_apply(opt_, job_, 2, bad.segments[0]);
+        ADD_FAILURE() << "a part with duplicate keys was accepted";
+    } catch (const Error& e) {
+        EXPECT_EQ(e.kind(), ErrorKind::database) << e.what();
+        EXPECT_NE(std::string(e.what()).find("sl_stage_slt_rx_posts"), std::string::npos) << e.what();
+    }
+    EXPECT_EQ(read_file(job_path()), before);
+    EXPECT_EQ(receive_state(root_.path).value("next_index", 0), 2);
+    EXPECT_EQ(stage_rows("posts"), 20u);
+    {
+        Connection c(cfg_);
+        EXPECT_EQ(c.scalar("SELECT COUNT(*) FROM " + q(ledger()) + " WHERE tbl = 'slt_src_posts'").value_or(""), "2");
+    }
+    for (size_t i = 2; i < seg.size(); ++i) ASSERT_NO_THROW(receive_apply(opt_, job_, i, seg[i])) << "part " << i;
+    expect_staged_as_source({"posts", "pairs", "log"});
+    ASSERT_NO_THROW(receive_finish(opt_, job_));
     expect_swapped();
 }
 
