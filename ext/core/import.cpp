@@ -828,8 +828,9 @@ private:
         SafeTree tree(w.stage_files);
         std::unique_ptr<Rewriter> rewriter;
         if (!site_.table_prefix.empty()) rewriter = make_rewriter();
-        // Parsing and rewriting stay on this thread; the chunks' INSERTs run on the loader's connections.
-        ChunkLoader loader(opt_.target.db, std::max(1u, opt_.db_threads));
+        // Parsing and rewriting stay on this thread; the chunks' INSERTs run on the loader's connections, opened
+        // at the first table chunk (most parts of a big site hold only files).
+        std::unique_ptr<ChunkLoader> loader;
         std::vector<char> buf(kChunk);
         EntryInfo e;
         bool first = true;
@@ -868,7 +869,8 @@ private:
                 manifest_file_.reset();
                 st["manifest_seen"] = true;
             } else if (e.path.rfind("database/", 0) == 0) {
-                receive_sql_entry(r, e, conn, loader, rewriter.get(), st, buf);
+                if (!loader) loader = std::make_unique<ChunkLoader>(opt_.target.db, std::max(1u, opt_.db_threads));
+                receive_sql_entry(r, e, conn, *loader, rewriter.get(), st, buf);
             } else if (e.path.rfind("files/", 0) == 0) {
                 stage_file_entry(r, e, tree, buf);
             } else if (e.path.rfind("chunks/", 0) == 0) {
@@ -877,7 +879,7 @@ private:
                 throw Error(ErrorKind::security, "unexpected entry '" + e.path + "' in the push");
             }
         }
-        loader.wait();  // every chunk of the part committed before the part is acknowledged
+        if (loader) loader->wait();  // every chunk of the part committed before the part is acknowledged
         check_disk(w);
         if (std::fflush(spool_.get()) != 0 || ::fsync(::fileno(spool_.get())) != 0)
             throw_errno(ErrorKind::io, "cannot write the receive spool", errno);
