@@ -66,6 +66,8 @@ struct ParallelLoader::Impl {
     std::condition_variable cv_idle;   // producer: a worker finished a job or committed
     std::deque<ParsedStatement> queue;
     size_t queued_bytes = 0;
+    bool fresh = false;       // a table was just created and has no row yet ...
+    std::string fresh_table;  // ... this one (see submit)
     unsigned busy = 0;       // workers executing a job
     unsigned open_txns = 0;  // workers holding an uncommitted transaction
     bool stop = false;
@@ -204,7 +206,14 @@ void ParallelLoader::submit(ParsedStatement&& st) {
     Impl& d = *impl_;
     std::unique_lock<std::mutex> lk(d.mu);
     d.rethrow_if_failed();
-    if (st.kind == StatementKind::create_table) {
+    // A CREATE TABLE runs alone, once all earlier work is committed. So does the first INSERT into the new
+    // table, committed before any other: MariaDB locks a whole empty InnoDB table for the first transaction
+    // that inserts into it (with unique and foreign-key checks off, as here), and two connections starting on
+    // it at once can deadlock (error 1213). Once it holds a row, the others proceed side by side.
+    const bool create = st.kind == StatementKind::create_table;
+    if (create || (d.fresh && st.table == d.fresh_table)) {
+        d.fresh = create;
+        d.fresh_table = create ? st.table : std::string();
         d.cv_idle.wait(lk, [&] { return d.error || d.all_done(); });
         d.rethrow_if_failed();
         d.queue.push_back(std::move(st));

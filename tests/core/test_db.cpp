@@ -1029,6 +1029,31 @@ TEST(Db, ChunkLoaderDestroyedWithoutWaitRollsBackTheOpenChunk) {
 
 // Chunks that start filling one empty table on two connections at the same moment deadlock in MariaDB 10.6+
 // (see ChunkLoader in sql.hpp); tiny chunks make that moment likely, so many rounds find it without the rule.
+// MariaDB locks a whole empty InnoDB table for the first transaction that inserts into it (with unique and
+// foreign-key checks off, as the loaders run): two connections starting on a new table at once could deadlock.
+TEST(Db, LoaderFillsNewTablesFromSeveralConnectionsWithoutDeadlock) {
+    REQUIRE_DB(cfg);
+    Connection c(cfg);
+    ParallelLoader loader(cfg, 3);
+    for (int round = 0; round < 60; ++round) {
+        SCOPED_TRACE(round);
+        drop_table_if_exists(c, "slt_ld_empty");
+        ParsedStatement create;
+        create.kind = StatementKind::create_table;
+        create.table = "slt_ld_empty";
+        create.sql = "CREATE TABLE `slt_ld_empty` (`id` INT PRIMARY KEY, `v` VARCHAR(20)) ENGINE=InnoDB";
+        ASSERT_NO_THROW(loader.submit(std::move(create)));
+        for (int s = 0; s < 6; ++s) {
+            std::string values;
+            for (int i = 0; i < 5; ++i) values += (i ? ",(" : "(") + std::to_string(s * 5 + i) + ",'x')";
+            ASSERT_NO_THROW(loader.submit(insert_of("slt_ld_empty", values)));
+        }
+        ASSERT_NO_THROW(loader.wait());
+        ASSERT_EQ(count_rows(c, "`slt_ld_empty`"), 30u);
+    }
+    drop_table_if_exists(c, "slt_ld_empty");
+}
+
 TEST(Db, ChunkLoaderFillsAnEmptyTableOnOneConnection) {
     REQUIRE_DB(cfg);
     Connection c(cfg);
