@@ -489,6 +489,19 @@ private:
         return true;
     }
 
+    // Feeds a table file entry to its parser whole, hashing it on the way; a short entry is an archive error.
+    static void parse_entry(ArchiveReader& r, const EntryInfo& e, TableFileParser& parser, Sha256& hash,
+                            std::vector<char>& buf) {
+        uint64_t total = 0;
+        while (size_t n = r.read(buf.data(), buf.size())) {
+            hash.update(buf.data(), n);
+            parser.feed(buf.data(), n);
+            total += n;
+        }
+        if (total != e.size) throw Error(ErrorKind::archive, "'" + e.path + "' is truncated");
+        parser.finish();
+    }
+
     void stage_sql_entry(ArchiveReader& r, const EntryInfo& e, ParallelLoader& loader, const Rewriter* rewriter,
                          std::set<std::string>& loaded, std::vector<char>& buf) {
         EntryRecord rec;
@@ -507,14 +520,7 @@ private:
         if (rewriter) transform = std::make_unique<RewriteTransform>(*rewriter, opt_.rewrite_guids);
         TableFileParser parser(table, stage_name, [&](ParsedStatement&& st) { loader.submit(std::move(st)); },
                                transform.get());
-        uint64_t total = 0;
-        while (size_t n = r.read(buf.data(), buf.size())) {
-            hash.update(buf.data(), n);
-            parser.feed(buf.data(), n);
-            total += n;
-        }
-        if (total != e.size) throw Error(ErrorKind::archive, "'" + e.path + "' is truncated");
-        parser.finish();
+        parse_entry(r, e, parser, hash, buf);
         rec.sha256 = hash.hex_digest();
         rec.table = table;
         rec.rows = parser.rows();
@@ -1057,14 +1063,7 @@ private:
         if (chunk > 0) parser.set_continuation();
         if (!already) loader.begin_chunk(stage_name, chunk == 0);  // chunk 0 creates its table
         Sha256 hash;
-        uint64_t total = 0;
-        while (size_t n = r.read(buf.data(), buf.size())) {
-            hash.update(buf.data(), n);
-            parser.feed(buf.data(), n);
-            total += n;
-        }
-        if (total != e.size) throw Error(ErrorKind::archive, "'" + e.path + "' is truncated");
-        parser.finish();
+        parse_entry(r, e, parser, hash, buf);
         // A chunk that fails before this point is never ended: the loader rolls it back when receive_apply
         // throws.
         if (!already) loader.end_chunk("INSERT INTO " + ledger + " (tbl, chunk) VALUES (" + ledger_key + ")");
