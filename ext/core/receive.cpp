@@ -257,7 +257,7 @@ ReceiveResponse handle(const ReceiveSite& site, const ReceiveRequest& req, const
     if (parts.size() == 3 && req.method == "POST") {
         json body;
         try {
-            body = json::parse(req.body);
+            body = json::parse(req.payload());
         } catch (const json::exception&) {
             return answer(400, "sitelift_bad_request", "the handshake is not JSON");
         }
@@ -313,7 +313,7 @@ ReceiveResponse handle(const ReceiveSite& site, const ReceiveRequest& req, const
         if (!hex_decode(token.value("enc", ""), keys.enc)) return answer(500, "sitelift_token_damaged", "token record damaged");
         OpenedPart part;
         try {
-            part = open_part(keys.enc, job, req.body);
+            part = open_part(keys.enc, job, req.payload());
         } catch (const Error&) {
             return answer(400, "sitelift_part_unauthenticated",
                           "the part failed authentication (changed in transit or sealed with another key); nothing "
@@ -374,7 +374,7 @@ std::optional<ReceiveResponse> authenticate(const ReceiveSite& site, const Recei
         std::string mac;
         if (!hex_decode(token.value("mac", ""), mac) || mac.size() != 32)
             return answer(500, "sitelift_token_damaged", "the token record is damaged; generate a new token");
-        const bool ok = verify_request(mac, req.method, req.target, ts, nonce, Sha256::hex(req.body), sig);
+        const bool ok = verify_request(mac, req.method, req.target, ts, nonce, Sha256::hex(req.payload()), sig);
         secure_wipe(mac);
         if (!ok) return refuse("sitelift_bad_signature", "the request's signature does not match the machine token");
         if (record_nonce ? !guard.fresh_nonce(nonce) : guard.seen_nonce(nonce))

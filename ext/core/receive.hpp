@@ -6,6 +6,7 @@
 #include <map>
 #include <optional>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include <nlohmann/json.hpp>
@@ -26,6 +27,11 @@ struct ReceiveRequest {
     std::string target;                         // request-target as received (path and query)
     std::map<std::string, std::string> headers; // names in lower case
     std::string body;
+    // When set, the body instead of `body`, which then stays empty: the PHP binding passes PHP's own string this
+    // way rather than copying a part of several MB into every worker's memory once more.
+    std::string_view body_view;
+
+    std::string_view payload() const { return body_view.data() ? body_view : std::string_view(body); }
 };
 
 struct ReceiveResponse {

@@ -543,7 +543,7 @@ sitelift::ReceiveRequest read_request(zend_string* method, zend_string* target, 
     sitelift::ReceiveRequest req;
     req.method.assign(ZSTR_VAL(method), ZSTR_LEN(method));
     req.target.assign(ZSTR_VAL(target), ZSTR_LEN(target));
-    req.body.assign(ZSTR_VAL(body), ZSTR_LEN(body));
+    req.body_view = std::string_view(ZSTR_VAL(body), ZSTR_LEN(body));  // PHP's string outlives the call
     zend_string* key;
     zval* v;
     ZEND_HASH_FOREACH_STR_KEY_VAL(headers, key, v) {
