@@ -637,13 +637,15 @@ bool timestamp_fresh(int64_t ts, int64_t now, int64_t skew_seconds) {
 
 // ---- parts -------------------------------------------------------------------------------------------
 
-std::string seal_part(const std::string& enc_key, std::string_view job_id, uint64_t index, bool last,
-                      std::string_view plaintext) {
+void seal_part_in_place(const std::string& enc_key, std::string_view job_id, uint64_t index, bool last,
+                        std::string& part) {
     check_part_args(enc_key, job_id);
-    if (plaintext.size() > (size_t(1) << 36)) throw Error(ErrorKind::usage, "a part must be smaller than 64 GiB");
+    if (part.size() > (size_t(1) << 36)) throw Error(ErrorKind::usage, "a part must be smaller than 64 GiB");
 
-    std::string out(kPartOverhead + plaintext.size(), '\0');
-    unsigned char* header = bytes(out);
+    const size_t n_plain = part.size();
+    part.insert(0, kPartHeaderSize, '\0');  // one move of the plaintext; no second buffer of its size
+    part.resize(kPartOverhead + n_plain);
+    unsigned char* header = bytes(part);
     std::copy(kPartMagic, kPartMagic + 4, header);
     header[4] = last ? kFlagLast : 0;
     put_be64(header + 5, index);
@@ -656,20 +658,29 @@ std::string seal_part(const std::string& enc_key, std::string_view job_id, uint6
     auto ctx = gcm_context(/*encrypt=*/true, key, nonce);
     if (!gcm_aad(ctx.get(), true, header, job_id)) openssl_failed("AES-256-GCM associated data");
 
-    unsigned char* dst = header + kPartHeaderSize;
+    // In place: EVP_EncryptUpdate allows the output to be the input.
+    unsigned char* data = header + kPartHeaderSize;
     size_t done = 0;
-    while (done < plaintext.size()) {
-        const size_t n = std::min(kCipherSlice, plaintext.size() - done);
+    while (done < n_plain) {
+        const size_t n = std::min(kCipherSlice, n_plain - done);
         int outl = 0;
-        if (EVP_EncryptUpdate(ctx.get(), dst + done, &outl, bytes(plaintext) + done, static_cast<int>(n)) != 1 ||
+        if (EVP_EncryptUpdate(ctx.get(), data + done, &outl, data + done, static_cast<int>(n)) != 1 ||
             static_cast<size_t>(outl) != n)
             openssl_failed("AES-256-GCM encryption");
         done += n;
     }
     int outl = 0;
-    if (EVP_EncryptFinal_ex(ctx.get(), dst + done, &outl) != 1 || outl != 0) openssl_failed("AES-256-GCM final");
-    if (EVP_CIPHER_CTX_ctrl(ctx.get(), EVP_CTRL_GCM_GET_TAG, static_cast<int>(kPartTagSize), dst + done) != 1)
+    if (EVP_EncryptFinal_ex(ctx.get(), data + done, &outl) != 1 || outl != 0) openssl_failed("AES-256-GCM final");
+    if (EVP_CIPHER_CTX_ctrl(ctx.get(), EVP_CTRL_GCM_GET_TAG, static_cast<int>(kPartTagSize), data + done) != 1)
         openssl_failed("AES-256-GCM tag");
+}
+
+std::string seal_part(const std::string& enc_key, std::string_view job_id, uint64_t index, bool last,
+                      std::string_view plaintext) {
+    std::string out;
+    out.reserve(kPartOverhead + plaintext.size());
+    out.assign(plaintext);
+    seal_part_in_place(enc_key, job_id, index, last, out);
     return out;
 }
 

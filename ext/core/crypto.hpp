@@ -194,6 +194,10 @@ constexpr size_t kMaxJobIdSize = 256;
 // Error(usage).
 std::string seal_part(const std::string& enc_key, std::string_view job_id, uint64_t index, bool last,
                       std::string_view plaintext);
+// The same, turning `part` (the plaintext) into the sealed part in its own buffer: for parts of several MB
+// that would otherwise exist twice.
+void seal_part_in_place(const std::string& enc_key, std::string_view job_id, uint64_t index, bool last,
+                        std::string& part);
 
 struct OpenedPart {
     uint64_t index = 0;

@@ -764,6 +764,25 @@ TEST(CryptoPart, RoundTripSizes) {
     EXPECT_EQ(o.plaintext, "edge");
 }
 
+// Sealing in the plaintext's own buffer (what a push does with its segments) gives a part that opens to the
+// same bytes, including a buffer that already has room to spare or holds a previous part's capacity.
+TEST(CryptoPart, SealedInPlaceOpensToThePlaintext) {
+    std::string plain(3u << 20, '\0');
+    for (size_t i = 0; i < plain.size(); ++i) plain[i] = static_cast<char>((i * 40503u) >> 7);
+    for (const std::string& p : {std::string(), std::string("in place"), plain}) {
+        std::string buf;
+        buf.reserve(8u << 20);  // a reused buffer: larger than needed
+        buf = p;
+        seal_part_in_place(kEncKey, kJob, 77, false, buf);
+        ASSERT_EQ(buf.size(), p.size() + kPartOverhead);
+        if (p.size() >= 16) EXPECT_EQ(buf.find(p.substr(0, 16)), std::string::npos);
+        const OpenedPart o = open_part(kEncKey, kJob, buf);
+        EXPECT_EQ(o.index, 77u);
+        EXPECT_FALSE(o.last);
+        EXPECT_TRUE(o.plaintext == p) << "size " << p.size();
+    }
+}
+
 TEST(CryptoPart, MatchesDocumentedFormat) {
     const std::string plain = "documented format check";
     const std::string sealed = seal_part(kEncKey, kJob, 9, true, plain);
