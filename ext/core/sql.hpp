@@ -179,7 +179,7 @@ private:
 // chunk uses.
 class ChunkLoader {
 public:
-    ChunkLoader(const DbConfig& cfg, unsigned threads, size_t queue_limit = 16u << 20);
+    ChunkLoader(const DbConfig& cfg, unsigned threads, size_t queue_limit = 4u << 20);
     ~ChunkLoader();
     // table: the table the chunk fills (named in errors); empty_table: it holds no rows yet (the caller has
     // just created it), so this chunk and every later one of that table go to one worker.
