@@ -3,6 +3,7 @@
 #include <curl/curl.h>
 
 #include <algorithm>
+#include <atomic>
 #include <cerrno>
 #include <chrono>
 #include <csignal>
@@ -462,13 +463,15 @@ private:
         return p;
     }
 
+    // body_sha256: the body's hash when it is known already (a part's is taken while the part is made).
     HttpResponse call(const std::string& method, const std::string& route, const std::string& body,
-                      const char* content_type, const std::string& script = "") {
+                      const char* content_type, const std::string& script = "", const std::string& body_sha256 = "") {
         std::string target;
         std::string url = url_for(route, target, script);
         const int64_t ts = now_s();
         const std::string nonce = random_nonce();
-        const std::string sig = sign_request(mac_, method, target, ts, nonce, Sha256::hex(body));
+        const std::string sig =
+            sign_request(mac_, method, target, ts, nonce, body_sha256.empty() ? Sha256::hex(body) : body_sha256);
         std::vector<std::string> headers = {
             "X-SiteLift-Token: " + token_.token_id, "X-SiteLift-Timestamp: " + std::to_string(ts),
             "X-SiteLift-Nonce: " + nonce, "X-SiteLift-Signature: " + sig, std::string("Content-Type: ") + content_type,
@@ -606,11 +609,35 @@ private:
     void send_pending() {
         const json& pending = st_["pending"];
         const uint64_t index = pending.value("index", uint64_t(0));
-        std::string sealed;
-        if (sealed_.size() == pending.value("sealed_bytes", uint64_t(0)) && sealed_index_ == index)
-            sealed.swap(sealed_);  // made by this process: no need to read it back
-        else
+        std::string sealed, sealed_sha256;
+        if (sealed_.size() == pending.value("sealed_bytes", uint64_t(0)) && sealed_index_ == index) {
+            sealed.swap(sealed_);  // made by this process: no need to read it back (nor to hash it)
+            sealed_sha256 = sealed_sha256_;
+        } else {
             sealed = read_exact(paths_->segment, pending.value("sealed_bytes", uint64_t(0)));
+            sealed_sha256 = Sha256::hex(sealed);
+        }
+        // However this ends, the buffer is kept: for a retry of the same part while it is pending, else for the
+        // next segment to be built in.
+        struct Keep {
+            PushJob& job;
+            std::string& sealed;
+            const std::string& sha256;
+            uint64_t index;
+            ~Keep() {
+                try {
+                    const json& p = job.st_["pending"];
+                    if (!p.is_null() && p.value("index", uint64_t(0)) == index && job.sealed_.empty()) {
+                        job.sealed_.swap(sealed);
+                        job.sealed_sha256_ = sha256;
+                        job.sealed_index_ = index;
+                    } else {
+                        job.give_buffer(std::move(sealed));
+                    }
+                } catch (...) {
+                }
+            }
+        } keep{*this, sealed, sealed_sha256, index};
         if (sealed.size() != pending.value("sealed_bytes", uint64_t(0))) {
             // The segment file did not survive (killed while writing it): make it again from the same cursor.
             drop_pending();
@@ -619,7 +646,7 @@ private:
         auto t0 = std::chrono::steady_clock::now();
         const std::string direct = st_.value("parts_path", "");
         HttpResponse r = call("PUT", "/jobs/" + st_["job"].get<std::string>() + "/parts/" + std::to_string(index), sealed,
-                              "application/octet-stream", direct);
+                              "application/octet-stream", direct, sealed_sha256);
         if (!direct.empty() && r.status != 413 && !answered_by_sitelift(r)) {
             // Blocked by the host, the plugin's file missing, PHP failing there: the REST route does the same work.
             st_["parts_path"] = "";
@@ -628,6 +655,7 @@ private:
                 "; parts go through its REST API from now on");
             save();
             sealed_.swap(sealed);
+            sealed_sha256_ = sealed_sha256;
             sealed_index_ = index;
             send_pending();
             return;
@@ -741,6 +769,7 @@ private:
         json base;          // the cursor it was made from
         json cursor_after;
         std::string sealed;
+        std::string sealed_sha256;  // for the request's signature, taken here rather than on the sending thread
         SegmentInfo info;
         uint64_t next_budget = 0;
         json row_bytes, warnings;
@@ -772,17 +801,19 @@ private:
             p.index = part_index;
             p.base = cursor;
             p.cursor_after = cursor;
-            std::string plain = build_segment(p.cursor_after, budget, p.info);
-            p.sealed = seal_part(enc_, in.job, part_index, p.info.last, plain);
+            p.sealed = build_segment(p.cursor_after, budget, p.info);
+            const uint64_t plain_bytes = p.sealed.size();
+            seal_part_in_place(enc_, in.job, part_index, p.info.last, p.sealed);
             if (p.sealed.size() > in.max_part && budget > (64u << 10)) {
                 budget /= 2;  // incompressible data: make it again from the same cursor, smaller
+                give_buffer(std::move(p.sealed));
                 continue;
             }
             if (p.sealed.size() > in.max_part)
                 throw Error(ErrorKind::state, "a single entry (" + p.info.item + ") does not fit into the destination's "
                                               "largest request; raise its post_max_size");
             // Aim the next segment at ~85% of the largest part, from this one's compression ratio.
-            double ratio = plain.empty() ? 1.0 : static_cast<double>(p.sealed.size()) / static_cast<double>(p.info.bytes + 1);
+            double ratio = plain_bytes == 0 ? 1.0 : static_cast<double>(p.sealed.size()) / static_cast<double>(p.info.bytes + 1);
             uint64_t next = static_cast<uint64_t>(0.85 * static_cast<double>(in.max_part) / std::max(ratio, 0.02));
             next = std::clamp<uint64_t>(next, 64u << 10, std::max<uint64_t>(budget * 2, 64u << 10));
             p.next_budget = std::min<uint64_t>(next, in.max_part * 16);
@@ -791,6 +822,7 @@ private:
             // Written (and synced: some 30 ms for 8 MB) here, on the thread that may run beside a part in
             // flight, so that install() only has to rename it.
             write_file_atomic(paths_->segment_next, p.sealed);
+            p.sealed_sha256 = Sha256::hex(p.sealed);
             return p;
         }
     }
@@ -808,6 +840,8 @@ private:
         if (st_.value("phase", "") != "finalize") st_["phase"] = p.info.phase;
         st_["item"] = p.info.item;
         sealed_.swap(p.sealed);
+        sealed_sha256_ = p.sealed_sha256;
+        give_buffer(std::move(p.sealed));
         save();
         report();
         maybe_die(p.info.phase == "files" ? "files" : "database");
@@ -835,13 +869,35 @@ private:
         Prepared p = ahead_.get();
         if (st_["pending"].is_null() && p.index == st_.value("parts", uint64_t(0)) && p.base == st_["cursor"])
             install(std::move(p));
+        else
+            give_buffer(std::move(p.sealed));
     }
 
 
+    // Segment buffers are reused rather than freed: several MB each, made and dropped on two threads, they
+    // would otherwise leave the allocator holding freed blocks of every size in each thread's arena (measured:
+    // ~20 MB more peak RSS over a medium push).
+    std::string take_buffer() {
+        std::lock_guard<std::mutex> lk(spare_mu_);
+        if (spare_.empty()) return {};
+        std::string b = std::move(spare_.back());
+        spare_.pop_back();
+        b.clear();
+        return b;
+    }
+    void give_buffer(std::string&& b) {
+        if (b.capacity() < (64u << 10) || b.capacity() > buffer_size_) return;  // tiny, or grown past the size
+        std::lock_guard<std::mutex> lk(spare_mu_);
+        if (spare_.size() < 2) spare_.push_back(std::move(b));
+    }
+
     // Fills one segment from `cursor` (advanced in place) with about `budget` uncompressed bytes.
     std::string build_segment(json& cursor, uint64_t budget, SegmentInfo& info) {
-        std::string out;
-        out.reserve(static_cast<size_t>(std::min<uint64_t>(budget, in_->max_part) + (1u << 20)));
+        // Room for the largest part the destination takes, sealed: a segment that grows past it is made again
+        // smaller, and a string that outgrows its capacity would double it (and keep it, as a spare).
+        buffer_size_ = in_->max_part + kPartOverhead + (1u << 20);
+        std::string out = take_buffer();
+        out.reserve(static_cast<size_t>(buffer_size_.load()));
         WriterOptions wo;
         wo.compression = Compression::zstd;
         wo.level = 1;
@@ -951,7 +1007,8 @@ private:
         dopt.max_rows = std::max<uint64_t>(1, target / row_bytes);
         dopt.after_key = cursor.value("key", std::vector<std::string>{});
         dopt.offset = cursor.value("offset", uint64_t(0));
-        std::string sql;
+        std::string& sql = sql_buffer_;  // kept from chunk to chunk (only one segment is built at a time)
+        sql.clear();
         sql.reserve(static_cast<size_t>(target + (1u << 20)));  // one statement may overshoot the target
         TableDumpResult res = dump_table(conn, table, [&](std::string_view p) { sql.append(p); }, dopt);
         if (chunk == 0)
@@ -1143,7 +1200,12 @@ private:
     BuildInput* in_ = nullptr;     // the build in progress (on whichever thread runs it)
     std::future<Prepared> ahead_;  // the next segment, being made while the pending one travels
     std::string sealed_;  // the pending segment, when this process made it
+    std::string sealed_sha256_;  // its SHA-256 (hex)
     uint64_t sealed_index_ = UINT64_MAX;
+    std::mutex spare_mu_;
+    std::vector<std::string> spare_;  // buffers of earlier segments, for the next ones
+    std::atomic<uint64_t> buffer_size_{0};  // what a segment buffer is made to hold (see build_segment)
+    std::string sql_buffer_;          // a table chunk's SQL, while a segment is built
     std::unique_ptr<Connection> conn_;
     Http http_;
     bool handshaken_ = false;
