@@ -1216,6 +1216,7 @@ private:
 }  // namespace
 
 json push_step(const PushOptions& options, double seconds) {
+    return_large_blocks_to_the_system();
     PushJob job(options);
     job.open();
     try {
@@ -1229,6 +1230,7 @@ json push_step(const PushOptions& options, double seconds) {
 }
 
 json push_run(const PushOptions& options, double retry_seconds) {
+    return_large_blocks_to_the_system();
     PushJob job(options);
     job.open();
     job.set_progress(options.progress);

@@ -311,6 +311,7 @@ ReceiveResponse handle(const ReceiveSite& site, const ReceiveRequest& req, const
         index = std::stoull(n);
         Keys keys;
         if (!hex_decode(token.value("enc", ""), keys.enc)) return answer(500, "sitelift_token_damaged", "token record damaged");
+        return_large_blocks_to_the_system();  // a part's buffers are several MB each
         OpenedPart part;
         try {
             part = open_part(keys.enc, job, req.payload());

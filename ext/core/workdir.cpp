@@ -1,8 +1,12 @@
 #include "workdir.hpp"
 
 #include <cerrno>
+#include <mutex>
 
 #include <fcntl.h>
+#if defined(__GLIBC__)
+#include <malloc.h>
+#endif
 #include <sys/file.h>
 #include <sys/stat.h>
 #include <unistd.h>
@@ -37,6 +41,13 @@ void write_file_atomic(const std::string& path, const std::string& content, bool
     }
     if ((durable && ::fsync(fd) != 0) || ::close(fd) != 0) throw_errno(ErrorKind::io, "cannot write '" + tmp + "'", errno);
     if (::rename(tmp.c_str(), path.c_str()) != 0) throw_errno(ErrorKind::io, "cannot replace '" + path + "'", errno);
+}
+
+void return_large_blocks_to_the_system() {
+#if defined(__GLIBC__)
+    static std::once_flag once;
+    std::call_once(once, [] { ::mallopt(M_MMAP_THRESHOLD, 1 << 20); });
+#endif
 }
 
 void do_rename(const std::string& from, const std::string& to) {
