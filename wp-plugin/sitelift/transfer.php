@@ -93,15 +93,5 @@ foreach ( $_SERVER as $name => $value ) {
 }
 $target = isset( $_SERVER['REQUEST_URI'] ) ? (string) $_SERVER['REQUEST_URI'] : ''; // phpcs:ignore WordPress.Security.ValidatedSanitizedInput -- compared byte for byte by the signature check.
 $body   = (string) file_get_contents( 'php://input' );
-try {
-	$result = \SiteLift\receive( \SiteLift\Plugin\Transfer_Routes::site_basics(), 'PUT', $target, $headers, $body );
-} catch ( \SiteLift\Exception $e ) {
-	$result = array(
-		'status' => 503,
-		'body'   => array(
-			'code'    => 'sitelift_unavailable',
-			'message' => $e->getMessage(),
-		),
-	);
-}
+$result = \SiteLift\Plugin\Transfer_Routes::receive( \SiteLift\Plugin\Transfer_Routes::site_basics(), 'PUT', $target, $headers, $body );
 answer( (int) $result['status'], (array) $result['body'] );

@@ -208,6 +208,28 @@ final class Transfer_Routes {
 		}
 	}
 
+	/**
+	 * The extension's answer to a request ({status, body}); when the extension cannot work (its database is
+	 * down, say), a 503 the source retries. Also used by transfer.php.
+	 *
+	 * @param array<string, mixed> $site    What the extension needs of this site.
+	 * @param array<string, mixed> $headers The request's headers.
+	 * @return array{status: int, body: array}
+	 */
+	public static function receive( array $site, string $method, string $target, array $headers, string $body ): array {
+		try {
+			return \SiteLift\receive( $site, $method, $target, $headers, $body );
+		} catch ( \SiteLift\Exception $e ) {
+			return array(
+				'status' => 503,
+				'body'   => array(
+					'code'    => 'sitelift_unavailable',
+					'message' => $e->getMessage(),
+				),
+			);
+		}
+	}
+
 	public static function handle( \WP_REST_Request $request ): \WP_REST_Response {
 		list( $method, $target, $headers, $body ) = self::wire( $request );
 		$finalize = 'POST' === $method && str_ends_with( $request->get_route(), '/finalize' );
@@ -219,17 +241,7 @@ final class Transfer_Routes {
 			 */
 			do_action( 'sitelift_before_import', (string) $request['job'] );
 		}
-		try {
-			$answer = \SiteLift\receive( self::site(), $method, $target, $headers, $body );
-		} catch ( \SiteLift\Exception $e ) {
-			$answer = array(
-				'status' => 503,
-				'body'   => array(
-					'code'    => 'sitelift_unavailable',
-					'message' => $e->getMessage(),
-				),
-			);
-		}
+		$answer = self::receive( self::site(), $method, $target, $headers, $body );
 		if ( 'POST' === $method && '/sitelift/v1/jobs' === $request->get_route() && 200 === $answer['status'] ) {
 			// The handshake: parts may skip the REST API (and most of WordPress) through transfer.php.
 			$direct = self::direct_path();
