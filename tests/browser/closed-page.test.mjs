@@ -3,6 +3,9 @@
 // end, and the SiteLift screen shows it completed when it is opened again.
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
+import { randomBytes } from 'node:crypto';
+import { mkdirSync, rmSync, writeFileSync } from 'node:fs';
+import path from 'node:path';
 import {
   info, sites, launch, shot, percent, sleep, generateToken, openSourceScreen, writeMuPlugin, removeMuPlugin, resetSourceJob,
   sourceJob, checkDestinationContent,
@@ -10,13 +13,19 @@ import {
 
 const MU = 'sitelift-browser-test.php';
 let browser;
+// The small site moves in a few seconds, within the one or two steps the page starts before it is closed;
+// 320 MB that do not compress make sure that visits have work left to carry.
+const bulk = path.join(info.source.root, 'wp-content/uploads/sitelift-closed-page-test');
 
 before(async () => {
   sites('reset', 'destination');
   resetSourceJob();
+  rmSync(bulk, { recursive: true, force: true });
+  mkdirSync(bulk, { recursive: true });
+  for (let i = 0; i < 32; i++) writeFileSync(path.join(bulk, `bulk-${i}.bin`), randomBytes(10 << 20));
   writeMuPlugin('source', MU, `<?php
 // Written by SiteLift's browser tests: short steps, and a host that blocks requests to itself.
-add_filter( 'sitelift_step_seconds', function () { return 2.0; } );
+add_filter( 'sitelift_step_seconds', function () { return 1.0; } );
 add_filter( 'pre_http_request', function ( $pre, $args, $url ) {
 	if ( 0 === strpos( $url, home_url() ) || 0 === strpos( $url, site_url() ) || false !== strpos( $url, 'wp-cron.php' ) ) {
 		return new WP_Error( 'http_request_failed', 'requests to this site itself are blocked here' );
@@ -29,6 +38,7 @@ add_filter( 'pre_http_request', function ( $pre, $args, $url ) {
 
 after(async () => {
   removeMuPlugin('source', MU);
+  rmSync(bulk, { recursive: true, force: true });
   if (browser) await browser.close();
 });
 
