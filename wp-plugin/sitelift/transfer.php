@@ -83,6 +83,7 @@ if ( ! $sitelift_active ) {
 	unavailable( 404, 'The SiteLift plugin is not active on this site.' );
 }
 
+require_once __DIR__ . '/includes/class-engine.php';
 require_once __DIR__ . '/includes/class-transfer-routes.php';
 
 $headers = array();

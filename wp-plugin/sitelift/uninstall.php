@@ -50,17 +50,11 @@ function sitelift_uninstall(): void {
 
 	// The engine's own records first, while the options it reads still exist.
 	if ( extension_loaded( 'sitelift' ) ) {
-		$root = untrailingslashit( ABSPATH );
-		$site = array(
-			'path'         => $root,
-			'db'           => array(
-				'host'     => (string) DB_HOST,
-				'user'     => (string) DB_USER,
-				'password' => (string) DB_PASSWORD,
-				'name'     => (string) DB_NAME,
-			),
-			'table_prefix' => (string) $wpdb->base_prefix,
-		);
+		if ( ! class_exists( 'SiteLift\\Plugin\\Engine', false ) ) {
+			require_once __DIR__ . '/includes/class-engine.php'; // a deleted plugin is not loaded
+		}
+		$root = \SiteLift\Plugin\Engine::root();
+		$site = \SiteLift\Plugin\Engine::site();
 		$calls = array(
 			'SiteLift\\push_cancel'  => array( $root ),
 			'SiteLift\\token_revoke' => array( $site ),

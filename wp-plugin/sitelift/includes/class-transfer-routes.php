@@ -108,18 +108,7 @@ final class Transfer_Routes {
 	 * @return array<string, mixed>
 	 */
 	public static function site_basics(): array {
-		global $wpdb;
-		return array(
-			'path'         => untrailingslashit( ABSPATH ),
-			'db'           => array(
-				'host'     => DB_HOST,
-				'user'     => DB_USER,
-				'password' => DB_PASSWORD,
-				'name'     => DB_NAME,
-			),
-			'table_prefix' => $wpdb->base_prefix,
-			'keep'         => self::own_folder(),
-		);
+		return Engine::site() + array( 'keep' => self::own_folder() );
 	}
 
 	/**
