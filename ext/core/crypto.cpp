@@ -684,7 +684,13 @@ std::string seal_part(const std::string& enc_key, std::string_view job_id, uint6
     return out;
 }
 
-OpenedPart open_part(const std::string& enc_key, std::string_view job_id, std::string_view sealed) {
+namespace {
+
+// Checks a sealed part's header and decrypts its ciphertext into `dst` (which may be the ciphertext itself).
+// Returns the header; throws as open_part documents. `dst` holds unauthenticated bytes when it throws
+// Error(security): the caller wipes them.
+const unsigned char* decrypt_part(const std::string& enc_key, std::string_view job_id, std::string_view sealed,
+                                  unsigned char* dst) {
     check_part_args(enc_key, job_id);
     if (sealed.size() < kPartOverhead)
         throw Error(ErrorKind::archive, "a part is too short to be a SiteLift part (truncated upload?)");
@@ -703,8 +709,7 @@ OpenedPart open_part(const std::string& enc_key, std::string_view job_id, std::s
     auto ctx = gcm_context(/*encrypt=*/false, key, nonce);
     if (!gcm_aad(ctx.get(), false, header, job_id)) openssl_failed("AES-256-GCM associated data");
 
-    SecretString plain(std::string(n, '\0'));
-    unsigned char* dst = n ? bytes(plain.value) : nullptr;
+    // EVP_DecryptUpdate, like its encrypting twin, allows the output to be the input.
     size_t done = 0;
     while (done < n) {
         const size_t len = std::min(kCipherSlice, n - done);
@@ -718,16 +723,39 @@ OpenedPart open_part(const std::string& enc_key, std::string_view job_id, std::s
         openssl_failed("AES-256-GCM tag");
     unsigned char final_block[16];
     int outl = 0;
-    if (EVP_DecryptFinal_ex(ctx.get(), final_block, &outl) != 1) part_forged();  // plain is wiped on unwind
+    if (EVP_DecryptFinal_ex(ctx.get(), final_block, &outl) != 1) part_forged();
 
-    const unsigned char flags = header[4];
-    if ((flags & ~kFlagLast) != 0)
+    if ((header[4] & ~kFlagLast) != 0)
         throw Error(ErrorKind::archive, "a part uses flags this version of SiteLift does not know");
+    return header;
+}
 
+}  // namespace
+
+OpenedPart open_part(const std::string& enc_key, std::string_view job_id, std::string_view sealed) {
+    SecretString plain(std::string(sealed.size() > kPartOverhead ? sealed.size() - kPartOverhead : 0, '\0'));
+    const unsigned char* header =
+        decrypt_part(enc_key, job_id, sealed, plain.value.empty() ? nullptr : bytes(plain.value));  // wiped on unwind
     OpenedPart part;
     part.index = get_be64(header + 5);
-    part.last = (flags & kFlagLast) != 0;
+    part.last = (header[4] & kFlagLast) != 0;
     part.plaintext.swap(plain.value);
+    return part;
+}
+
+OpenedPartView open_part_in_place(const std::string& enc_key, std::string_view job_id, std::string& sealed) {
+    unsigned char* data = sealed.size() > kPartOverhead ? bytes(sealed) + kPartHeaderSize : nullptr;
+    try {
+        decrypt_part(enc_key, job_id, sealed, data);
+    } catch (...) {
+        secure_wipe(sealed);  // unauthenticated plaintext is never left behind
+        throw;
+    }
+    const unsigned char* header = bytes(sealed);
+    OpenedPartView part;
+    part.index = get_be64(header + 5);
+    part.last = (header[4] & kFlagLast) != 0;
+    part.plaintext = std::string_view(sealed).substr(kPartHeaderSize, sealed.size() - kPartOverhead);
     return part;
 }
 

@@ -212,4 +212,15 @@ struct OpenedPart {
 // kept unless the tag verifies.
 OpenedPart open_part(const std::string& enc_key, std::string_view job_id, std::string_view sealed);
 
+struct OpenedPartView {
+    uint64_t index = 0;
+    bool last = false;
+    std::string_view plaintext;  // inside the buffer given to open_part_in_place
+};
+
+// The same, decrypting in the sealed part's own buffer: a part of several MB then exists once, not twice.
+// `plaintext` points into `sealed`, which the caller wipes when done with it. When it throws, `sealed` has
+// already been wiped (it may hold unauthenticated plaintext).
+OpenedPartView open_part_in_place(const std::string& enc_key, std::string_view job_id, std::string& sealed);
+
 }  // namespace sitelift

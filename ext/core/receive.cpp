@@ -249,7 +249,7 @@ ReceiveResponse error_answer(const Error& e) {
     }
 }
 
-ReceiveResponse handle(const ReceiveSite& site, const ReceiveRequest& req, const json& token,
+ReceiveResponse handle(const ReceiveSite& site, ReceiveRequest& req, const json& token,
                        const std::vector<std::string>& parts) {
     const std::string root = real_site_root(site.target.root);
     const ImportOptions io = import_options(site);
@@ -312,9 +312,25 @@ ReceiveResponse handle(const ReceiveSite& site, const ReceiveRequest& req, const
         Keys keys;
         if (!hex_decode(token.value("enc", ""), keys.enc)) return answer(500, "sitelift_token_damaged", "token record damaged");
         return_large_blocks_to_the_system();  // a part's buffers are several MB each
-        OpenedPart part;
+        // A body the engine owns is decrypted where it lies (a part then exists once in this worker's memory);
+        // one seen through a view is decrypted into a buffer of its own. Either is wiped however this ends.
+        OpenedPart copy;
+        OpenedPartView part;
+        struct Wipe {
+            std::string& a;
+            std::string& b;
+            ~Wipe() {
+                secure_wipe(a);
+                secure_wipe(b);
+            }
+        } wipe{copy.plaintext, req.body};
         try {
-            part = open_part(keys.enc, job, req.payload());
+            if (req.body_view.data()) {
+                copy = open_part(keys.enc, job, req.body_view);
+                part = {copy.index, copy.last, copy.plaintext};
+            } else {
+                part = open_part_in_place(keys.enc, job, req.body);
+            }
         } catch (const Error&) {
             return answer(400, "sitelift_part_unauthenticated",
                           "the part failed authentication (changed in transit or sealed with another key); nothing "
@@ -322,7 +338,6 @@ ReceiveResponse handle(const ReceiveSite& site, const ReceiveRequest& req, const
         }
         if (part.index != index) return answer(400, "sitelift_part_unauthenticated", "the part's number does not match");
         st = receive_apply(io, job, index, part.plaintext);
-        secure_wipe(part.plaintext);
         ReceiveResponse r = answer(200, "sitelift_ok");
         r.body.update(job_view(st));
         return r;
@@ -402,7 +417,7 @@ std::optional<ReceiveResponse> receive_authenticate(const ReceiveSite& site, con
     return authenticate(site, req, token, false);
 }
 
-ReceiveResponse receive_request(const ReceiveSite& site, const ReceiveRequest& req) {
+ReceiveResponse receive_request(const ReceiveSite& site, ReceiveRequest req) {
     std::vector<std::string> parts = route_parts(req);
     if (!our_route(parts)) return answer(404, "sitelift_no_route", "no such route");
     json token;

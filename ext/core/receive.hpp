@@ -26,9 +26,11 @@ struct ReceiveRequest {
     std::string method;
     std::string target;                         // request-target as received (path and query)
     std::map<std::string, std::string> headers; // names in lower case
+    // The body. A part's body is decrypted in place here and wiped afterwards, so a part of several MB exists
+    // once in the worker's memory: the PHP binding reads a request body stream straight into it.
     std::string body;
-    // When set, the body instead of `body`, which then stays empty: the PHP binding passes PHP's own string this
-    // way rather than copying a part of several MB into every worker's memory once more.
+    // When set, the body instead of `body`, which then stays empty: the PHP binding passes a PHP string this way
+    // rather than copying it (a part then needs a second buffer for its plaintext).
     std::string_view body_view;
 
     std::string_view payload() const { return body_view.data() ? body_view : std::string_view(body); }
@@ -41,7 +43,8 @@ struct ReceiveResponse {
 
 // Authenticates and answers one request. Never throws for anything the request contains; throws only when
 // the site itself cannot be used (database down, work folder not writable).
-ReceiveResponse receive_request(const ReceiveSite& site, const ReceiveRequest& request);
+// Takes the request by value: a part's body is decrypted where it lies (move a request in to avoid a copy).
+ReceiveResponse receive_request(const ReceiveSite& site, ReceiveRequest request);
 // The same checks of the sender (token, time, signature, nonce not seen) without remembering the nonce or
 // doing anything: for a permission check before receive_request. Nothing when the request may go on.
 std::optional<ReceiveResponse> receive_authenticate(const ReceiveSite& site, const ReceiveRequest& request);

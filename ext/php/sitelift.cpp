@@ -25,6 +25,7 @@
 
 extern "C" {
 #include "php.h"
+#include "SAPI.h"
 #include "ext/standard/info.h"
 #include "zend_attributes.h"
 #include "zend_exceptions.h"
@@ -543,7 +544,7 @@ sitelift::ReceiveRequest read_request(zend_string* method, zend_string* target, 
     sitelift::ReceiveRequest req;
     req.method.assign(ZSTR_VAL(method), ZSTR_LEN(method));
     req.target.assign(ZSTR_VAL(target), ZSTR_LEN(target));
-    req.body_view = std::string_view(ZSTR_VAL(body), ZSTR_LEN(body));  // PHP's string outlives the call
+    if (body) req.body_view = std::string_view(ZSTR_VAL(body), ZSTR_LEN(body));  // PHP's string outlives the call
     zend_string* key;
     zval* v;
     ZEND_HASH_FOREACH_STR_KEY_VAL(headers, key, v) {
@@ -559,6 +560,46 @@ sitelift::ReceiveRequest read_request(zend_string* method, zend_string* target, 
     return req;
 }
 
+// Reads a request body stream (php://input) to its end into the engine's buffer, where a part is then
+// decrypted in place: no PHP string of the body is made. The SAPI's Content-Length, when there is one, sizes
+// the buffer up front, so it is not regrown (and briefly held twice) on the way. Zend code runs here (a
+// userspace stream may run PHP), so a bailout is caught, the buffer freed, and the bailout passed on; C++
+// exceptions are kept inside the zend_try. False when the argument is not a stream.
+bool read_body_stream(zval* arg, std::string& out) {
+    php_stream* stream = nullptr;
+    php_stream_from_zval_no_verify(stream, arg);
+    if (!stream) {
+        zend_argument_type_error(5, "must be of type string or a stream resource, %s given", zend_zval_type_name(arg));
+        return false;
+    }
+    const int64_t hint = SG(request_info).content_length;
+    bool bailed = false, no_memory = false;
+    zend_try {
+        try {
+            if (hint > 0 && hint <= (int64_t(1) << 30)) out.reserve(static_cast<size_t>(hint));
+            constexpr size_t kStep = 64u << 10;
+            for (;;) {
+                const size_t at = out.size();
+                out.resize(at + kStep);
+                const ssize_t n = php_stream_read(stream, &out[at], kStep);
+                out.resize(at + (n > 0 ? static_cast<size_t>(n) : 0));
+                if (n <= 0) break;
+            }
+        } catch (...) {
+            no_memory = true;
+        }
+    } zend_catch {
+        bailed = true;
+    } zend_end_try();
+    if (bailed || no_memory) std::string().swap(out);
+    if (bailed) zend_bailout();
+    if (no_memory) {
+        zend_throw_exception(ce_exception, "SiteLift ran out of memory reading the request body", 0);
+        return false;
+    }
+    return true;
+}
+
 void return_response(zval* return_value, const sitelift::ReceiveResponse& r) {
     array_init(return_value);
     add_assoc_long(return_value, "status", r.status);
@@ -571,18 +612,28 @@ void return_response(zval* return_value, const sitelift::ReceiveResponse& r) {
 
 ZEND_FUNCTION(SiteLift_receive) {
     HashTable *site, *headers;
-    zend_string *method, *target, *body;
+    zend_string *method, *target;
+    zval* body;
     ZEND_PARSE_PARAMETERS_START(5, 5)
         Z_PARAM_ARRAY_HT(site)
         Z_PARAM_STR(method)
         Z_PARAM_STR(target)
         Z_PARAM_ARRAY_HT(headers)
-        Z_PARAM_STR(body)
+        Z_PARAM_ZVAL(body)
     ZEND_PARSE_PARAMETERS_END();
+    std::string owned;
+    if (Z_TYPE_P(body) == IS_RESOURCE) {
+        if (!read_body_stream(body, owned)) RETURN_THROWS();
+    } else if (Z_TYPE_P(body) != IS_STRING) {
+        zend_argument_type_error(5, "must be of type string or a stream resource, %s given", zend_zval_type_name(body));
+        RETURN_THROWS();
+    }
     guarded([&](bool&) {
         Options s(site, {"path", "db", "table_prefix", "url", "limits", "keep"});
-        return_response(return_value,
-                        sitelift::receive_request(read_receive_site(s), read_request(method, target, headers, body)));
+        sitelift::ReceiveRequest req =
+            read_request(method, target, headers, Z_TYPE_P(body) == IS_STRING ? Z_STR_P(body) : nullptr);
+        if (Z_TYPE_P(body) != IS_STRING) req.body.swap(owned);
+        return_response(return_value, sitelift::receive_request(read_receive_site(s), std::move(req)));
     });
 }
 

@@ -115,9 +115,11 @@ namespace SiteLift {
      * @param array $site path, db, table_prefix, url (optional: the destination's URL), limits (reported to the
      *                    source), keep (folders of the live site kept through the swap, e.g. this plugin's)
      * @param array $headers request headers, names in any case
+     * @param string|resource $body the request body, or a stream to read it from (fopen('php://input', 'rb')):
+     *                    read from a stream, a part is decrypted where it lies instead of in a second buffer
      * @return array status (HTTP status code) and body (array, sent as JSON)
      */
-    function receive(array $site, string $method, string $target, array $headers, string $body): array {}
+    function receive(array $site, string $method, string $target, array $headers, mixed $body): array {}
 
     /**
      * The sender checks of receive() alone (token, time, signature, nonce not seen before), for a REST

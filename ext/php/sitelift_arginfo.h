@@ -1,5 +1,5 @@
 /* This is a generated file, edit the .stub.php file instead.
- * Stub hash: c7d41fe4e4c28cae8d6ff0209f8cc39bcae78064 */
+ * Stub hash: 6dccbf249e6166ba11527d8cc74322e29c5be8bc */
 
 ZEND_BEGIN_ARG_WITH_RETURN_TYPE_INFO_EX(arginfo_SiteLift_version, 0, 0, IS_STRING, 0)
 ZEND_END_ARG_INFO()
@@ -43,7 +43,7 @@ ZEND_BEGIN_ARG_WITH_RETURN_TYPE_INFO_EX(arginfo_SiteLift_receive, 0, 5, IS_ARRAY
 	ZEND_ARG_TYPE_INFO(0, method, IS_STRING, 0)
 	ZEND_ARG_TYPE_INFO(0, target, IS_STRING, 0)
 	ZEND_ARG_TYPE_INFO(0, headers, IS_ARRAY, 0)
-	ZEND_ARG_TYPE_INFO(0, body, IS_STRING, 0)
+	ZEND_ARG_TYPE_INFO(0, body, IS_MIXED, 0)
 ZEND_END_ARG_INFO()
 
 ZEND_BEGIN_ARG_WITH_RETURN_TYPE_INFO_EX(arginfo_SiteLift_receive_authenticate, 0, 5, IS_ARRAY, 1)

@@ -694,6 +694,18 @@ uint64_t be64(const std::string& s, size_t off) {
     return v;
 }
 
+// The kind of the Error that fn throws (a test failure when it throws none).
+template <typename Fn>
+ErrorKind kind_of(Fn fn) {
+    try {
+        fn();
+    } catch (const Error& e) {
+        return e.kind();
+    }
+    ADD_FAILURE() << "no exception";
+    return ErrorKind::state;
+}
+
 ErrorKind open_error(const std::string& key, const std::string& job, const std::string& sealed) {
     try {
         open_part(key, job, sealed);
@@ -775,12 +787,49 @@ TEST(CryptoPart, SealedInPlaceOpensToThePlaintext) {
         buf = p;
         seal_part_in_place(kEncKey, kJob, 77, false, buf);
         ASSERT_EQ(buf.size(), p.size() + kPartOverhead);
-        if (p.size() >= 16) EXPECT_EQ(buf.find(p.substr(0, 16)), std::string::npos);
+        if (p.size() >= 16) {
+            EXPECT_EQ(buf.find(p.substr(0, 16)), std::string::npos);
+        }
         const OpenedPart o = open_part(kEncKey, kJob, buf);
         EXPECT_EQ(o.index, 77u);
         EXPECT_FALSE(o.last);
         EXPECT_TRUE(o.plaintext == p) << "size " << p.size();
     }
+}
+
+// Opening in the sealed part's own buffer (what the destination does with a body it reads itself) gives the
+// plaintext inside that buffer; a part that fails in any way leaves nothing behind in it, not even the
+// decrypted bytes of a forged part.
+TEST(CryptoPart, OpenedInPlaceHoldsThePlaintextOrNothing) {
+    std::string big(2u << 20, '\0');
+    for (size_t i = 0; i < big.size(); ++i) big[i] = static_cast<char>((i * 2654435761u) >> 11);
+    for (const std::string& p : {std::string(), std::string("x"), std::string("in place, opened"), big}) {
+        std::string buf = seal_part(kEncKey, kJob, 12, true, p);
+        const OpenedPartView o = open_part_in_place(kEncKey, kJob, buf);
+        EXPECT_EQ(o.index, 12u);
+        EXPECT_TRUE(o.last);
+        ASSERT_EQ(o.plaintext.size(), p.size());
+        EXPECT_TRUE(o.plaintext == p) << "size " << p.size();
+        if (!p.empty()) {
+            EXPECT_EQ(o.plaintext.data(), buf.data() + kPartHeaderSize);  // no second buffer
+        }
+    }
+    const std::string sealed = seal_part(kEncKey, kJob, 4, false, big);
+    for (size_t at : {size_t(4), size_t(5), size_t(13), size_t(30), sealed.size() / 2, sealed.size() - 1}) {
+        std::string buf = sealed;
+        buf[at] = static_cast<char>(buf[at] ^ 0x20);
+        EXPECT_EQ(kind_of([&] { open_part_in_place(kEncKey, kJob, buf); }), ErrorKind::security) << "byte " << at;
+        EXPECT_TRUE(buf.empty()) << "byte " << at;
+    }
+    std::string wrong_job = sealed;
+    EXPECT_EQ(kind_of([&] { open_part_in_place(kEncKey, "another job", wrong_job); }), ErrorKind::security);
+    EXPECT_TRUE(wrong_job.empty());
+    std::string garbage = "<html>502 Bad Gateway</html> and some more text";
+    EXPECT_EQ(kind_of([&] { open_part_in_place(kEncKey, kJob, garbage); }), ErrorKind::archive);
+    EXPECT_TRUE(garbage.empty());
+    std::string truncated = sealed.substr(0, sealed.size() - 1);
+    EXPECT_EQ(kind_of([&] { open_part_in_place(kEncKey, kJob, truncated); }), ErrorKind::security);
+    EXPECT_TRUE(truncated.empty());
 }
 
 TEST(CryptoPart, MatchesDocumentedFormat) {
@@ -893,15 +942,6 @@ TEST(CryptoPart, FreshNonceEverySeal) {
 }
 
 TEST(CryptoPart, UsageAndStructureErrors) {
-    auto kind_of = [](auto fn) {
-        try {
-            fn();
-        } catch (const Error& e) {
-            return e.kind();
-        }
-        ADD_FAILURE() << "no exception";
-        return ErrorKind::state;
-    };
     const std::string sealed = seal_part(kEncKey, kJob, 0, true, "x");
     EXPECT_EQ(kind_of([&] { seal_part(std::string(31, 'k'), kJob, 0, true, "x"); }), ErrorKind::usage);
     EXPECT_EQ(kind_of([&] { seal_part(kEncKey, "", 0, true, "x"); }), ErrorKind::usage);

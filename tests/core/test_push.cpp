@@ -1517,11 +1517,18 @@ TEST_F(ReceivePush, ThroughTheSignedRoutes) {
     TokenInfo info = parse_token(created.value("token", ""));
     Keys keys = derive_keys(info.secret, info.token_id);
     ReceiveSite site{target_, kDestUrl, json::object(), {}};
+    // Bodies alternate between the two forms the binding passes: read into the engine's buffer (decrypted
+    // in place) and a view of a PHP string (decrypted into a buffer of its own).
+    std::vector<std::unique_ptr<std::string>> php_strings;  // outlive the requests that view them
+    size_t requests = 0;
     auto sign = [&](const std::string& method, const std::string& target, const std::string& body) {
         ReceiveRequest r;
         r.method = method;
         r.target = target;
-        r.body = body;
+        if (requests++ % 2 == 0)
+            r.body = body;
+        else
+            r.body_view = *php_strings.emplace_back(std::make_unique<std::string>(body));
         const int64_t ts = now_s();
         const std::string nonce = random_nonce();
         r.headers = {{"x-sitelift-token", info.token_id},

@@ -65,6 +65,21 @@ $part = "$jobs/$job/parts/0";
 show('garbage part', SiteLift\receive($site, 'PUT', $part, signed($mac, $id, 'PUT', $part, 'xxxx'), 'xxxx'));
 $status = "$jobs/$job";
 show('status', SiteLift\receive($site, 'GET', $status, signed($mac, $id, 'GET', $status, ''), ''));
+// A body may also be a stream (transfer.php passes php://input): read to its end, signed over the same bytes.
+$stream = fopen('php://temp', 'w+b');
+fwrite($stream, 'xxxx');
+rewind($stream);
+show('garbage part, streamed', SiteLift\receive($site, 'PUT', $part, signed($mac, $id, 'PUT', $part, 'xxxx'), $stream));
+$stream = fopen('php://temp', 'w+b');
+fwrite($stream, 'xxxx');
+rewind($stream);
+show('other body, streamed', SiteLift\receive($site, 'PUT', $part, signed($mac, $id, 'PUT', $part, 'xxx'), $stream));
+show('status, streamed', SiteLift\receive($site, 'GET', $status, signed($mac, $id, 'GET', $status, ''), fopen('php://memory', 'rb')));
+try {
+    SiteLift\receive($site, 'GET', $status, [], 42);
+} catch (TypeError $e) {
+    echo $e->getMessage(), "\n";
+}
 var_dump(SiteLift\token_info($site)['job']['phase']);
 
 SiteLift\token_revoke($site);
@@ -109,6 +124,10 @@ replayed: 401 sitelift_replayed
 second job: 409 sitelift_busy
 garbage part: 400 sitelift_part_unauthenticated
 status: 200 sitelift_ok
+garbage part, streamed: 400 sitelift_part_unauthenticated
+other body, streamed: 401 sitelift_bad_signature
+status, streamed: 200 sitelift_ok
+SiteLift\receive(): Argument #5 ($body) must be of type string or a stream resource, int given
 string(9) "receiving"
 revoked: 403 sitelift_token_revoked
 bool(true)

@@ -93,6 +93,11 @@ foreach ( $_SERVER as $name => $value ) {
 	}
 }
 $target = isset( $_SERVER['REQUEST_URI'] ) ? (string) $_SERVER['REQUEST_URI'] : ''; // phpcs:ignore WordPress.Security.ValidatedSanitizedInput -- compared byte for byte by the signature check.
-$body   = (string) file_get_contents( 'php://input' );
+// The extension reads the body from the stream into the buffer it decrypts in place: a part of several MB is
+// then held once in this worker's memory, not as a PHP string and again as plaintext.
+$body = fopen( 'php://input', 'rb' ); // phpcs:ignore WordPress.WP.AlternativeFunctions.file_system_operations_fopen -- the request body, read by the extension.
+if ( false === $body ) {
+	unavailable( 503, 'The request body cannot be read.' );
+}
 $result = \SiteLift\Plugin\Transfer_Routes::receive( \SiteLift\Plugin\Transfer_Routes::site_basics(), 'PUT', $target, $headers, $body );
 answer( (int) $result['status'], (array) $result['body'] );

@@ -203,9 +203,10 @@ final class Transfer_Routes {
 	 *
 	 * @param array<string, mixed> $site    What the extension needs of this site.
 	 * @param array<string, mixed> $headers The request's headers.
+	 * @param string|resource      $body    The body, or a stream the extension reads it from (transfer.php).
 	 * @return array{status: int, body: array}
 	 */
-	public static function receive( array $site, string $method, string $target, array $headers, string $body ): array {
+	public static function receive( array $site, string $method, string $target, array $headers, $body ): array {
 		try {
 			return \SiteLift\receive( $site, $method, $target, $headers, $body );
 		} catch ( \SiteLift\Exception $e ) {
