@@ -19,6 +19,7 @@
 #include <memory>
 #include <new>
 #include <set>
+#include <vector>
 
 namespace sitelift {
 
@@ -674,6 +675,73 @@ void seal_part_in_place(const std::string& enc_key, std::string_view job_id, uin
     if (EVP_CIPHER_CTX_ctrl(ctx.get(), EVP_CTRL_GCM_GET_TAG, static_cast<int>(kPartTagSize), data + done) != 1)
         openssl_failed("AES-256-GCM tag");
 }
+
+struct PartSealer::Impl {
+    std::unique_ptr<EVP_CIPHER_CTX, CipherCtxDeleter> ctx;
+    Sink sink;
+    std::vector<unsigned char> out;  // one slice of ciphertext on its way to the sink
+    uint64_t plain = 0, sealed = 0;
+    bool finished = false;
+
+    void emit(const unsigned char* d, size_t n) {
+        sink(reinterpret_cast<const char*>(d), n);
+        sealed += n;
+    }
+};
+
+PartSealer::PartSealer(const std::string& enc_key, std::string_view job_id, uint64_t index, bool last, Sink sink)
+    : impl_(std::make_unique<Impl>()) {
+    check_part_args(enc_key, job_id);
+    impl_->sink = std::move(sink);
+    unsigned char header[kPartHeaderSize];
+    std::copy(kPartMagic, kPartMagic + 4, header);
+    header[4] = last ? kFlagLast : 0;
+    put_be64(header + 5, index);
+    unsigned char* nonce = header + kPartAadHeaderSize;
+    const std::string random = random_bytes(4);
+    std::copy(random.begin(), random.end(), nonce);
+    put_be64(nonce + 4, index);
+    const SecretString key = part_key(enc_key, job_id);
+    impl_->ctx = gcm_context(/*encrypt=*/true, key, nonce);
+    if (!gcm_aad(impl_->ctx.get(), true, header, job_id)) openssl_failed("AES-256-GCM associated data");
+    impl_->out.resize(std::min<size_t>(kCipherSlice, 256u << 10));
+    impl_->emit(header, kPartHeaderSize);
+}
+
+PartSealer::~PartSealer() = default;
+
+void PartSealer::update(const char* data, size_t size) {
+    Impl& m = *impl_;
+    if (m.finished) throw Error(ErrorKind::usage, "a sealed part takes nothing after its tag");
+    if (m.plain + size > (uint64_t(1) << 36)) throw Error(ErrorKind::usage, "a part must be smaller than 64 GiB");
+    const auto* in = reinterpret_cast<const unsigned char*>(data);
+    size_t done = 0;
+    while (done < size) {
+        const size_t n = std::min(m.out.size(), size - done);
+        int outl = 0;
+        if (EVP_EncryptUpdate(m.ctx.get(), m.out.data(), &outl, in + done, static_cast<int>(n)) != 1 ||
+            static_cast<size_t>(outl) != n)
+            openssl_failed("AES-256-GCM encryption");
+        m.emit(m.out.data(), n);
+        done += n;
+    }
+    m.plain += size;
+}
+
+void PartSealer::finish() {
+    Impl& m = *impl_;
+    if (m.finished) throw Error(ErrorKind::usage, "a sealed part is finished once");
+    m.finished = true;
+    unsigned char tail[16];
+    int outl = 0;
+    if (EVP_EncryptFinal_ex(m.ctx.get(), tail, &outl) != 1 || outl != 0) openssl_failed("AES-256-GCM final");
+    unsigned char tag[kPartTagSize];
+    if (EVP_CIPHER_CTX_ctrl(m.ctx.get(), EVP_CTRL_GCM_GET_TAG, static_cast<int>(kPartTagSize), tag) != 1)
+        openssl_failed("AES-256-GCM tag");
+    m.emit(tag, kPartTagSize);
+}
+
+uint64_t PartSealer::sealed_bytes() const { return impl_->sealed; }
 
 std::string seal_part(const std::string& enc_key, std::string_view job_id, uint64_t index, bool last,
                       std::string_view plaintext) {

@@ -84,6 +84,8 @@
 
 #include <cstddef>
 #include <cstdint>
+#include <functional>
+#include <memory>
 #include <string>
 #include <string_view>
 
@@ -198,6 +200,25 @@ std::string seal_part(const std::string& enc_key, std::string_view job_id, uint6
 // that would otherwise exist twice.
 void seal_part_in_place(const std::string& enc_key, std::string_view job_id, uint64_t index, bool last,
                         std::string& part);
+
+// Seals one part as a stream, in the format seal_part writes: the header goes to the sink at once, the
+// ciphertext as plaintext arrives, the tag at finish(). For parts written to a file as they are made instead
+// of being held in memory. The same argument checks as seal_part.
+class PartSealer {
+public:
+    using Sink = std::function<void(const char* data, size_t size)>;
+    PartSealer(const std::string& enc_key, std::string_view job_id, uint64_t index, bool last, Sink sink);
+    ~PartSealer();
+    PartSealer(const PartSealer&) = delete;
+    PartSealer& operator=(const PartSealer&) = delete;
+    void update(const char* data, size_t size);
+    void finish();  // writes the tag; nothing may be added afterwards (Error(usage))
+    uint64_t sealed_bytes() const;  // given to the sink so far
+
+private:
+    struct Impl;
+    std::unique_ptr<Impl> impl_;
+};
 
 struct OpenedPart {
     uint64_t index = 0;

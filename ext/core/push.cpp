@@ -61,22 +61,65 @@ std::string read_whole(const std::string& path) {
     return std::string(std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>());
 }
 
-// The first `size` bytes of a file (fewer when it is shorter), without growing a buffer step by step.
-std::string read_exact(const std::string& path, uint64_t size) {
-    std::string out;
-    int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
-    if (fd < 0) return out;
-    out.resize(static_cast<size_t>(size));
-    size_t got = 0;
-    while (got < out.size()) {
-        ssize_t n = ::read(fd, out.data() + got, out.size() - got);
-        if (n < 0 && errno == EINTR) continue;
-        if (n <= 0) break;
-        got += static_cast<size_t>(n);
+// A sealed segment grew past the largest part the destination takes (thrown out of the build, which is then
+// made again smaller).
+struct SegmentTooBig {};
+
+// A sealed segment on its way to disk: written as the sealer makes it, never held in memory whole.
+class SegmentFile {
+public:
+    SegmentFile(const std::string& path, uint64_t limit) : path_(path), limit_(limit) {
+        fd_ = ::open(path.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
+        if (fd_ < 0) throw_errno(ErrorKind::io, "cannot write the next part", errno);
     }
-    ::close(fd);
-    out.resize(got);
-    return out;
+    ~SegmentFile() {
+        if (fd_ >= 0) ::close(fd_);
+    }
+    SegmentFile(const SegmentFile&) = delete;
+    SegmentFile& operator=(const SegmentFile&) = delete;
+
+    void write(const char* d, size_t n) {
+        size_ += n;
+        if (size_ > limit_) throw SegmentTooBig{};
+        while (n > 0) {
+            ssize_t w = ::write(fd_, d, n);
+            if (w < 0 && errno == EINTR) continue;
+            if (w < 0) throw_errno(ErrorKind::io, "cannot write the next part", errno);
+            d += w;
+            n -= static_cast<size_t>(w);
+        }
+    }
+    // Synced (some 30 ms for 8 MB) before it may be named the pending part.
+    void finish() {
+        if (::fsync(fd_) != 0) throw_errno(ErrorKind::io, "cannot write the next part", errno);
+        int fd = fd_;
+        fd_ = -1;
+        if (::close(fd) != 0) throw_errno(ErrorKind::io, "cannot write the next part", errno);
+    }
+    uint64_t size() const { return size_; }
+
+private:
+    std::string path_;
+    uint64_t limit_;
+    uint64_t size_ = 0;
+    int fd_ = -1;
+};
+
+// The SHA-256 (hex) of the first `size` bytes of an open file; false when it is shorter.
+bool hash_file(int fd, uint64_t size, std::string& hex) {
+    Sha256 h;
+    std::vector<char> buf(1u << 20);
+    uint64_t at = 0;
+    while (at < size) {
+        ssize_t n = ::pread(fd, buf.data(), static_cast<size_t>(std::min<uint64_t>(buf.size(), size - at)),
+                            static_cast<off_t>(at));
+        if (n < 0 && errno == EINTR) continue;
+        if (n <= 0) return false;
+        h.update(buf.data(), static_cast<size_t>(n));
+        at += static_cast<uint64_t>(n);
+    }
+    hex = h.hex_digest();
+    return true;
 }
 
 json load_state(const PushPaths& p) {
@@ -136,6 +179,32 @@ size_t collect(char* data, size_t size, size_t n, void* user) {
     return size * n;
 }
 
+// A request body read from a file as it is sent (a sealed part: several MB never held in memory).
+struct FileBody {
+    int fd = -1;
+    uint64_t size = 0;
+    uint64_t at = 0;
+
+    static size_t read(char* out, size_t size, size_t n, void* user) {
+        auto* b = static_cast<FileBody*>(user);
+        const size_t want = static_cast<size_t>(std::min<uint64_t>(size * n, b->size - b->at));
+        if (want == 0) return 0;
+        for (;;) {
+            ssize_t got = ::pread(b->fd, out, want, static_cast<off_t>(b->at));
+            if (got < 0 && errno == EINTR) continue;
+            if (got <= 0) return CURL_READFUNC_ABORT;  // shorter than promised: fail the request, not corrupt it
+            b->at += static_cast<uint64_t>(got);
+            return static_cast<size_t>(got);
+        }
+    }
+    static int seek(void* user, curl_off_t offset, int origin) {
+        auto* b = static_cast<FileBody*>(user);
+        if (origin != SEEK_SET || offset < 0 || static_cast<uint64_t>(offset) > b->size) return CURL_SEEKFUNC_CANTSEEK;
+        b->at = static_cast<uint64_t>(offset);
+        return CURL_SEEKFUNC_OK;
+    }
+};
+
 class Http {
 public:
     Http() {
@@ -147,8 +216,9 @@ public:
     Http(const Http&) = delete;
     Http& operator=(const Http&) = delete;
 
+    // The body is `body`, or `file` when given.
     HttpResponse request(const std::string& method, const std::string& url, const std::vector<std::string>& headers,
-                         const std::string& body) {
+                         const std::string& body, FileBody* file = nullptr) {
         HttpResponse r;
         curl_easy_reset(h_);
         curl_easy_setopt(h_, CURLOPT_URL, url.c_str());
@@ -161,7 +231,15 @@ public:
         curl_easy_setopt(h_, CURLOPT_LOW_SPEED_LIMIT, 512L);
         curl_easy_setopt(h_, CURLOPT_LOW_SPEED_TIME, 60L);
         curl_easy_setopt(h_, CURLOPT_USERAGENT, "SiteLift/" SITELIFT_VERSION);
-        if (method != "GET") {
+        if (method != "GET" && file) {
+            file->at = 0;
+            curl_easy_setopt(h_, CURLOPT_POST, 1L);  // the method stays CUSTOMREQUEST's; the body is read
+            curl_easy_setopt(h_, CURLOPT_READFUNCTION, &FileBody::read);
+            curl_easy_setopt(h_, CURLOPT_READDATA, file);
+            curl_easy_setopt(h_, CURLOPT_SEEKFUNCTION, &FileBody::seek);
+            curl_easy_setopt(h_, CURLOPT_SEEKDATA, file);
+            curl_easy_setopt(h_, CURLOPT_POSTFIELDSIZE_LARGE, static_cast<curl_off_t>(file->size));
+        } else if (method != "GET") {
             curl_easy_setopt(h_, CURLOPT_POSTFIELDS, body.data());
             curl_easy_setopt(h_, CURLOPT_POSTFIELDSIZE_LARGE, static_cast<curl_off_t>(body.size()));
         }
@@ -464,8 +542,10 @@ private:
     }
 
     // body_sha256: the body's hash when it is known already (a part's is taken while the part is made).
+    // `file`, when given, is the body (and body_sha256 its hash); else `body`.
     HttpResponse call(const std::string& method, const std::string& route, const std::string& body,
-                      const char* content_type, const std::string& script = "", const std::string& body_sha256 = "") {
+                      const char* content_type, const std::string& script = "", const std::string& body_sha256 = "",
+                      FileBody* file = nullptr) {
         std::string target;
         std::string url = url_for(route, target, script);
         const int64_t ts = now_s();
@@ -476,7 +556,7 @@ private:
             "X-SiteLift-Token: " + token_.token_id, "X-SiteLift-Timestamp: " + std::to_string(ts),
             "X-SiteLift-Nonce: " + nonce, "X-SiteLift-Signature: " + sig, std::string("Content-Type: ") + content_type,
             "Accept: application/json"};
-        HttpResponse r = http_.request(method, url, headers, body);
+        HttpResponse r = http_.request(method, url, headers, body, file);
         if (r.status == 0) throw Transient("cannot reach the destination (" + r.error + ")");
         if (r.status == 200) accepted_ = true;
         return r;
@@ -609,44 +689,23 @@ private:
     void send_pending() {
         const json& pending = st_["pending"];
         const uint64_t index = pending.value("index", uint64_t(0));
-        std::string sealed, sealed_sha256;
-        if (sealed_.size() == pending.value("sealed_bytes", uint64_t(0)) && sealed_index_ == index) {
-            sealed.swap(sealed_);  // made by this process: no need to read it back (nor to hash it)
-            sealed_sha256 = sealed_sha256_;
-        } else {
-            sealed = read_exact(paths_->segment, pending.value("sealed_bytes", uint64_t(0)));
-            sealed_sha256 = Sha256::hex(sealed);
-        }
-        // However this ends, the buffer is kept: for a retry of the same part while it is pending, else for the
-        // next segment to be built in.
-        struct Keep {
-            PushJob& job;
-            std::string& sealed;
-            const std::string& sha256;
-            uint64_t index;
-            ~Keep() {
-                try {
-                    const json& p = job.st_["pending"];
-                    if (!p.is_null() && p.value("index", uint64_t(0)) == index && job.sealed_.empty()) {
-                        job.sealed_.swap(sealed);
-                        job.sealed_sha256_ = sha256;
-                        job.sealed_index_ = index;
-                    } else {
-                        job.give_buffer(std::move(sealed));
-                    }
-                } catch (...) {
-                }
-            }
-        } keep{*this, sealed, sealed_sha256, index};
-        if (sealed.size() != pending.value("sealed_bytes", uint64_t(0))) {
+        const uint64_t size = pending.value("sealed_bytes", uint64_t(0));
+        // The part is sent from its file as it is read: it is never held in memory whole.
+        int fd = ::open(paths_->segment.c_str(), O_RDONLY | O_CLOEXEC);
+        std::unique_ptr<int, void (*)(int*)> guard(fd >= 0 ? &fd : nullptr, [](int* f) { ::close(*f); });
+        struct stat sb;
+        if (fd < 0 || ::fstat(fd, &sb) != 0 || static_cast<uint64_t>(sb.st_size) != size ||
+            (sealed_index_ != index && !hash_file(fd, size, sealed_sha256_))) {
             // The segment file did not survive (killed while writing it): make it again from the same cursor.
             drop_pending();
             return;
         }
+        sealed_index_ = index;  // its hash is known from here on, made by this process or read back
+        FileBody body{fd, size};
         auto t0 = std::chrono::steady_clock::now();
         const std::string direct = st_.value("parts_path", "");
-        HttpResponse r = call("PUT", "/jobs/" + st_["job"].get<std::string>() + "/parts/" + std::to_string(index), sealed,
-                              "application/octet-stream", direct, sealed_sha256);
+        HttpResponse r = call("PUT", "/jobs/" + st_["job"].get<std::string>() + "/parts/" + std::to_string(index), "",
+                              "application/octet-stream", direct, sealed_sha256_, &body);
         if (!direct.empty() && r.status != 413 && !answered_by_sitelift(r)) {
             // Blocked by the host, the plugin's file missing, PHP failing there: the REST route does the same work.
             st_["parts_path"] = "";
@@ -654,9 +713,7 @@ private:
             log("the destination's direct part endpoint answered HTTP " + std::to_string(r.status) +
                 "; parts go through its REST API from now on");
             save();
-            sealed_.swap(sealed);
-            sealed_sha256_ = sealed_sha256;
-            sealed_index_ = index;
+            guard.reset();
             send_pending();
             return;
         }
@@ -667,7 +724,7 @@ private:
                                               "post_max_size / client_max_body_size");
             st_["max_part"] = max_part;
             st_["budget"] = std::min<uint64_t>(st_.value("budget", uint64_t(0)), max_part);
-            log("the destination refused a part of " + std::to_string(sealed.size() >> 10) + " KiB as too big; parts "
+            log("the destination refused a part of " + std::to_string(size >> 10) + " KiB as too big; parts "
                 "are now at most " + std::to_string(max_part >> 10) + " KiB");
             drop_pending();
             return;
@@ -703,7 +760,7 @@ private:
                             : 0;
         st_["eta"] = st_.value("rate", uint64_t(0)) ? left / st_.value("rate", uint64_t(1)) : 0;
         if (index % 20 == 0 || st_.value("phase", "") == "finalize")
-            log("part " + std::to_string(index) + " acknowledged (" + std::to_string(sealed.size() >> 10) + " KiB in " +
+            log("part " + std::to_string(index) + " acknowledged (" + std::to_string(size >> 10) + " KiB in " +
                 std::to_string(static_cast<int>(secs * 1000)) + " ms)");
         save();
         report();
@@ -768,7 +825,7 @@ private:
         uint64_t index = 0;
         json base;          // the cursor it was made from
         json cursor_after;
-        std::string sealed;
+        uint64_t sealed_bytes = 0;  // in segment.next
         std::string sealed_sha256;  // for the request's signature, taken here rather than on the sending thread
         SegmentInfo info;
         uint64_t next_budget = 0;
@@ -787,8 +844,9 @@ private:
         return in;
     }
 
-    // Makes and seals the segment at `cursor`, halving the budget until it fits the largest part, and writes it
-    // to segment.next. Touches no member but the database connection and the manifest spool (see BuildInput).
+    // Makes and seals the segment at `cursor` into segment.next as it is made (never whole in memory), halving
+    // the budget until it fits the largest part. Touches no member but the database connection and the manifest
+    // spool (see BuildInput).
     Prepared prepare(BuildInput in, const json& cursor, uint64_t budget, uint64_t part_index) {
         budget = std::max<uint64_t>(budget, 64u << 10);
         in_ = &in;
@@ -796,33 +854,42 @@ private:
             BuildInput*& p;
             ~Reset() { p = nullptr; }
         } reset{in_};
+        // The part's header names the last part, and comes before its ciphertext: the manifest, which ends the
+        // push, is always a segment of its own, so a segment knows at its start whether it is the last.
+        const bool last = cursor.value("phase", "site") == "manifest";
         for (;;) {
             Prepared p;
             p.index = part_index;
             p.base = cursor;
             p.cursor_after = cursor;
-            p.sealed = build_segment(p.cursor_after, budget, p.info);
-            const uint64_t plain_bytes = p.sealed.size();
-            seal_part_in_place(enc_, in.job, part_index, p.info.last, p.sealed);
-            if (p.sealed.size() > in.max_part && budget > (64u << 10)) {
-                budget /= 2;  // incompressible data: make it again from the same cursor, smaller
-                give_buffer(std::move(p.sealed));
-                continue;
-            }
-            if (p.sealed.size() > in.max_part)
+            SegmentFile file(paths_->segment_next, in.max_part);
+            Sha256 hash;
+            try {
+                PartSealer sealer(enc_, in.job, part_index, last, [&](const char* d, size_t n) {
+                    file.write(d, n);
+                    hash.update(d, n);
+                });
+                build_segment(p.cursor_after, budget, last, p.info,
+                              [&](const void* d, size_t n) { sealer.update(static_cast<const char*>(d), n); });
+                sealer.finish();
+            } catch (const SegmentTooBig&) {
+                if (budget > (64u << 10)) {
+                    budget /= 2;  // incompressible data: make it again from the same cursor, smaller
+                    continue;
+                }
                 throw Error(ErrorKind::state, "a single entry (" + p.info.item + ") does not fit into the destination's "
                                               "largest request; raise its post_max_size");
+            }
+            file.finish();
+            p.sealed_bytes = file.size();
+            p.sealed_sha256 = hash.hex_digest();
             // Aim the next segment at ~85% of the largest part, from this one's compression ratio.
-            double ratio = plain_bytes == 0 ? 1.0 : static_cast<double>(p.sealed.size()) / static_cast<double>(p.info.bytes + 1);
+            double ratio = static_cast<double>(p.sealed_bytes) / static_cast<double>(p.info.bytes + 1);
             uint64_t next = static_cast<uint64_t>(0.85 * static_cast<double>(in.max_part) / std::max(ratio, 0.02));
             next = std::clamp<uint64_t>(next, 64u << 10, std::max<uint64_t>(budget * 2, 64u << 10));
             p.next_budget = std::min<uint64_t>(next, in.max_part * 16);
             p.row_bytes = in.row_bytes;
             p.warnings = in.warnings;
-            // Written (and synced: some 30 ms for 8 MB) here, on the thread that may run beside a part in
-            // flight, so that install() only has to rename it.
-            write_file_atomic(paths_->segment_next, p.sealed);
-            p.sealed_sha256 = Sha256::hex(p.sealed);
             return p;
         }
     }
@@ -834,14 +901,12 @@ private:
         st_["row_bytes"] = p.row_bytes;
         st_["warnings"] = p.warnings;
         sealed_index_ = p.index;
+        sealed_sha256_ = p.sealed_sha256;
         st_["pending"] = {{"index", p.index},          {"last", p.info.last},  {"bytes", p.info.bytes},
-                          {"sealed_bytes", p.sealed.size()}, {"cursor_after", p.cursor_after}, {"item", p.info.item},
+                          {"sealed_bytes", p.sealed_bytes}, {"cursor_after", p.cursor_after}, {"item", p.info.item},
                           {"phase", p.info.phase}};
         if (st_.value("phase", "") != "finalize") st_["phase"] = p.info.phase;
         st_["item"] = p.info.item;
-        sealed_.swap(p.sealed);
-        sealed_sha256_ = p.sealed_sha256;
-        give_buffer(std::move(p.sealed));
         save();
         report();
         maybe_die(p.info.phase == "files" ? "files" : "database");
@@ -869,35 +934,13 @@ private:
         Prepared p = ahead_.get();
         if (st_["pending"].is_null() && p.index == st_.value("parts", uint64_t(0)) && p.base == st_["cursor"])
             install(std::move(p));
-        else
-            give_buffer(std::move(p.sealed));
     }
 
 
-    // Segment buffers are reused rather than freed: several MB each, made and dropped on two threads, they
-    // would otherwise leave the allocator holding freed blocks of every size in each thread's arena (measured:
-    // ~20 MB more peak RSS over a medium push).
-    std::string take_buffer() {
-        std::lock_guard<std::mutex> lk(spare_mu_);
-        if (spare_.empty()) return {};
-        std::string b = std::move(spare_.back());
-        spare_.pop_back();
-        b.clear();
-        return b;
-    }
-    void give_buffer(std::string&& b) {
-        if (b.capacity() < (64u << 10) || b.capacity() > buffer_size_) return;  // tiny, or grown past the size
-        std::lock_guard<std::mutex> lk(spare_mu_);
-        if (spare_.size() < 2) spare_.push_back(std::move(b));
-    }
-
-    // Fills one segment from `cursor` (advanced in place) with about `budget` uncompressed bytes.
-    std::string build_segment(json& cursor, uint64_t budget, SegmentInfo& info) {
-        // Room for the largest part the destination takes, sealed: a segment that grows past it is made again
-        // smaller, and a string that outgrows its capacity would double it (and keep it, as a spare).
-        buffer_size_ = in_->max_part + kPartOverhead + (1u << 20);
-        std::string out = take_buffer();
-        out.reserve(static_cast<size_t>(buffer_size_.load()));
+    // Fills one segment from `cursor` (advanced in place) with about `budget` uncompressed bytes, giving the
+    // compressed archive to `out` as it is made. `last`: the segment holds the manifest (and nothing else).
+    void build_segment(json& cursor, uint64_t budget, bool last, SegmentInfo& info,
+                       const std::function<void(const void*, size_t)>& out) {
         WriterOptions wo;
         wo.compression = Compression::zstd;
         wo.level = 1;
@@ -906,7 +949,7 @@ private:
         ManifestWriter manifest(paths_->manifest, cursor.value("manifest_bytes", uint64_t(0)),
                                 cursor.value("manifest_count", uint64_t(0)), in_->warnings.get<std::vector<std::string>>());
         {
-            ArchiveWriter w([&](const void* d, size_t n) { out.append(static_cast<const char*>(d), n); }, wo);
+            ArchiveWriter w(out, wo);
             const SiteInfo& site = in_->site;
             const int64_t mtime = in_->mtime;
             uint64_t used = 0;
@@ -945,7 +988,7 @@ private:
                     if (!add_file_entries(w, manifest, cursor, budget, used, info)) cursor["phase"] = "manifest";
                     else break;  // the segment is full
                 } else if (phase == "manifest") {
-                    if (manifest.spool_bytes() > std::max<uint64_t>(budget, 1) * 64 && used > 0) break;
+                    if (!last) break;  // the manifest starts a segment of its own (see prepare)
                     info.phase = "files";
                     json extra = {{"compression", "zstd"}, {"all_tables", opt_.all_tables}, {"excludes", opt_.excludes},
                                   {"push", true}};
@@ -963,7 +1006,7 @@ private:
         manifest.sync();
         cursor["manifest_bytes"] = manifest.spool_bytes();
         cursor["manifest_count"] = manifest.count();
-        return out;
+        if (info.last != last) throw Error(ErrorKind::state, "internal: a part ended otherwise than it was sealed");
     }
 
     // Warnings go into the job state (and from there into the manifest of the last segment).
@@ -1199,12 +1242,8 @@ private:
     json st_;
     BuildInput* in_ = nullptr;     // the build in progress (on whichever thread runs it)
     std::future<Prepared> ahead_;  // the next segment, being made while the pending one travels
-    std::string sealed_;  // the pending segment, when this process made it
-    std::string sealed_sha256_;  // its SHA-256 (hex)
-    uint64_t sealed_index_ = UINT64_MAX;
-    std::mutex spare_mu_;
-    std::vector<std::string> spare_;  // buffers of earlier segments, for the next ones
-    std::atomic<uint64_t> buffer_size_{0};  // what a segment buffer is made to hold (see build_segment)
+    std::string sealed_sha256_;  // the pending segment's SHA-256 (hex), when known
+    uint64_t sealed_index_ = UINT64_MAX;  // the part sealed_sha256_ belongs to
     std::string sql_buffer_;          // a table chunk's SQL, while a segment is built
     std::unique_ptr<Connection> conn_;
     Http http_;

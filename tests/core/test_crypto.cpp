@@ -832,6 +832,42 @@ TEST(CryptoPart, OpenedInPlaceHoldsThePlaintextOrNothing) {
     EXPECT_TRUE(truncated.empty());
 }
 
+// A part sealed as a stream, fed in pieces of any size (none, one byte, more than the sealer's slice), is the
+// part seal_part makes: it opens to the same bytes, and it reaches the sink as it is made.
+TEST(CryptoPart, SealedAsAStreamOpensToThePlaintext) {
+    std::string big(1u << 20, '\0');
+    for (size_t i = 0; i < big.size(); ++i) big[i] = static_cast<char>((i * 40503u) >> 5);
+    for (const std::string& p : {std::string(), std::string("streamed"), big}) {
+        for (size_t piece : {size_t(1), size_t(7), size_t(64u << 10), size_t(700u << 10)}) {
+            if (p.size() > 4096 && piece == 1) continue;
+            std::string sealed;
+            size_t calls = 0;
+            PartSealer sealer(kEncKey, kJob, 31, p.size() % 2 == 0, [&](const char* d, size_t n) {
+                sealed.append(d, n);
+                ++calls;
+            });
+            EXPECT_EQ(sealed.size(), kPartHeaderSize);  // the header is out before any plaintext
+            sealer.update(p.data(), 0);
+            for (size_t at = 0; at < p.size(); at += piece) sealer.update(p.data() + at, std::min(piece, p.size() - at));
+            sealer.finish();
+            ASSERT_EQ(sealed.size(), p.size() + kPartOverhead);
+            EXPECT_EQ(sealer.sealed_bytes(), sealed.size());
+            if (p.size() > (512u << 10)) {
+                EXPECT_GT(calls, 4u);  // not held back until the end
+            }
+            const OpenedPart o = open_part(kEncKey, kJob, sealed);
+            EXPECT_EQ(o.index, 31u);
+            EXPECT_EQ(o.last, p.size() % 2 == 0);
+            EXPECT_TRUE(o.plaintext == p) << "size " << p.size() << ", pieces of " << piece;
+            EXPECT_EQ(kind_of([&] { sealer.update("x", 1); }), ErrorKind::usage);
+            EXPECT_EQ(kind_of([&] { sealer.finish(); }), ErrorKind::usage);
+        }
+    }
+    EXPECT_EQ(kind_of([&] { PartSealer(std::string(31, 'k'), kJob, 0, true, [](const char*, size_t) {}); }),
+              ErrorKind::usage);
+    EXPECT_EQ(kind_of([&] { PartSealer(kEncKey, "", 0, true, [](const char*, size_t) {}); }), ErrorKind::usage);
+}
+
 TEST(CryptoPart, MatchesDocumentedFormat) {
     const std::string plain = "documented format check";
     const std::string sealed = seal_part(kEncKey, kJob, 9, true, plain);
