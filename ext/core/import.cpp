@@ -875,7 +875,10 @@ private:
                 manifest_file_.reset();
                 st["manifest_seen"] = true;
             } else if (e.path.rfind("database/", 0) == 0) {
-                if (!loader) loader = std::make_unique<ChunkLoader>(opt_.target.db, std::max(1u, opt_.db_threads));
+                // 2 MiB a worker (two statements of the dump's 1 MiB): this runs in a php-fpm worker, and deeper
+                // queues only hold more of the part in memory, not load it faster.
+                if (!loader)
+                    loader = std::make_unique<ChunkLoader>(opt_.target.db, std::max(1u, opt_.db_threads), 2u << 20);
                 receive_sql_entry(r, e, conn, *loader, rewriter.get(), st, buf);
             } else if (e.path.rfind("files/", 0) == 0) {
                 stage_file_entry(r, e, tree, buf);
