@@ -638,6 +638,28 @@ bool timestamp_fresh(int64_t ts, int64_t now, int64_t skew_seconds) {
 
 // ---- parts -------------------------------------------------------------------------------------------
 
+namespace {
+
+// Writes a part's header (kPartHeaderSize bytes, fresh nonce) and returns the GCM context ready for its
+// plaintext, the header and job id already taken in as associated data.
+std::unique_ptr<EVP_CIPHER_CTX, CipherCtxDeleter> begin_sealing(const std::string& enc_key, std::string_view job_id,
+                                                                uint64_t index, bool last, unsigned char* header) {
+    check_part_args(enc_key, job_id);
+    std::copy(kPartMagic, kPartMagic + 4, header);
+    header[4] = last ? kFlagLast : 0;
+    put_be64(header + 5, index);
+    unsigned char* nonce = header + kPartAadHeaderSize;
+    const std::string random = random_bytes(4);
+    std::copy(random.begin(), random.end(), nonce);
+    put_be64(nonce + 4, index);
+    const SecretString key = part_key(enc_key, job_id);
+    auto ctx = gcm_context(/*encrypt=*/true, key, nonce);
+    if (!gcm_aad(ctx.get(), true, header, job_id)) openssl_failed("AES-256-GCM associated data");
+    return ctx;
+}
+
+}  // namespace
+
 void seal_part_in_place(const std::string& enc_key, std::string_view job_id, uint64_t index, bool last,
                         std::string& part) {
     check_part_args(enc_key, job_id);
@@ -647,17 +669,7 @@ void seal_part_in_place(const std::string& enc_key, std::string_view job_id, uin
     part.insert(0, kPartHeaderSize, '\0');  // one move of the plaintext; no second buffer of its size
     part.resize(kPartOverhead + n_plain);
     unsigned char* header = bytes(part);
-    std::copy(kPartMagic, kPartMagic + 4, header);
-    header[4] = last ? kFlagLast : 0;
-    put_be64(header + 5, index);
-    unsigned char* nonce = header + kPartAadHeaderSize;
-    const std::string random = random_bytes(4);
-    std::copy(random.begin(), random.end(), nonce);
-    put_be64(nonce + 4, index);
-
-    const SecretString key = part_key(enc_key, job_id);
-    auto ctx = gcm_context(/*encrypt=*/true, key, nonce);
-    if (!gcm_aad(ctx.get(), true, header, job_id)) openssl_failed("AES-256-GCM associated data");
+    auto ctx = begin_sealing(enc_key, job_id, index, last, header);
 
     // In place: EVP_EncryptUpdate allows the output to be the input.
     unsigned char* data = header + kPartHeaderSize;
@@ -691,19 +703,9 @@ struct PartSealer::Impl {
 
 PartSealer::PartSealer(const std::string& enc_key, std::string_view job_id, uint64_t index, bool last, Sink sink)
     : impl_(std::make_unique<Impl>()) {
-    check_part_args(enc_key, job_id);
     impl_->sink = std::move(sink);
     unsigned char header[kPartHeaderSize];
-    std::copy(kPartMagic, kPartMagic + 4, header);
-    header[4] = last ? kFlagLast : 0;
-    put_be64(header + 5, index);
-    unsigned char* nonce = header + kPartAadHeaderSize;
-    const std::string random = random_bytes(4);
-    std::copy(random.begin(), random.end(), nonce);
-    put_be64(nonce + 4, index);
-    const SecretString key = part_key(enc_key, job_id);
-    impl_->ctx = gcm_context(/*encrypt=*/true, key, nonce);
-    if (!gcm_aad(impl_->ctx.get(), true, header, job_id)) openssl_failed("AES-256-GCM associated data");
+    impl_->ctx = begin_sealing(enc_key, job_id, index, last, header);
     impl_->out.resize(std::min<size_t>(kCipherSlice, 256u << 10));
     impl_->emit(header, kPartHeaderSize);
 }
