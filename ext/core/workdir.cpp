@@ -1,6 +1,7 @@
 #include "workdir.hpp"
 
 #include <cerrno>
+#include <cstdint>
 #include <mutex>
 
 #include <fcntl.h>
@@ -9,6 +10,7 @@
 #endif
 #include <sys/file.h>
 #include <sys/stat.h>
+#include <sys/mman.h>
 #include <unistd.h>
 
 #include "error.hpp"
@@ -47,6 +49,18 @@ void return_large_blocks_to_the_system() {
 #if defined(__GLIBC__)
     static std::once_flag once;
     std::call_once(once, [] { ::mallopt(M_MMAP_THRESHOLD, 1 << 20); });
+#endif
+}
+
+void reserve_large(std::string& s, size_t n) {
+    return_large_blocks_to_the_system();
+    s.reserve(n);
+#if defined(MADV_HUGEPAGE)
+    constexpr uintptr_t kHuge = uintptr_t(2) << 20;
+    const auto begin = reinterpret_cast<uintptr_t>(s.data());
+    const uintptr_t first = (begin + kHuge - 1) & ~(kHuge - 1);
+    const uintptr_t last = (begin + s.capacity()) & ~(kHuge - 1);
+    if (last > first) ::madvise(reinterpret_cast<void*>(first), last - first, MADV_HUGEPAGE);  // advice only
 #endif
 }
 

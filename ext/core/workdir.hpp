@@ -1,6 +1,7 @@
 // SiteLift's work folder inside a site root (<root>/.sitelift) and the small file helpers around it.
 #pragma once
 
+#include <cstddef>
 #include <string>
 
 #include <sys/types.h>
@@ -22,6 +23,12 @@ void ensure_work_dir(const std::string& work);
 // space (measured: ~18 MB of a push's peak RSS). Called by the push and the receiving side before they work;
 // process-wide, but only fixes the threshold at 1 MiB, which is within glibc's own range. No-op elsewhere.
 void return_large_blocks_to_the_system();
+
+// Reserves room for n bytes in s for a buffer of several MB that is filled once and dropped (a received part):
+// return_large_blocks_to_the_system() first, then the buffer is offered transparent huge pages (madvise), so
+// filling 8 MB takes a handful of page faults instead of 2,048. Only a hint: where the kernel has none to give,
+// nothing changes.
+void reserve_large(std::string& s, size_t n);
 
 // An exclusive flock on a file, taken without waiting (Error(state) with `busy_message` when held elsewhere)
 // or, with wait, blocking until it is free.

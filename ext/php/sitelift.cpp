@@ -22,6 +22,7 @@
 #include "receive.hpp"
 #include "rewrite.hpp"
 #include "version.hpp"
+#include "workdir.hpp"
 
 extern "C" {
 #include "php.h"
@@ -576,7 +577,7 @@ bool read_body_stream(zval* arg, std::string& out) {
     bool bailed = false, no_memory = false;
     zend_try {
         try {
-            if (hint > 0 && hint <= (int64_t(1) << 30)) out.reserve(static_cast<size_t>(hint));
+            if (hint > 0 && hint <= (int64_t(1) << 30)) sitelift::reserve_large(out, static_cast<size_t>(hint));
             constexpr size_t kStep = 64u << 10;
             for (;;) {
                 const size_t at = out.size();
