@@ -1164,6 +1164,40 @@ TEST_F(ReceivePush, PathsEscapingTheStageAreSecurityErrors) {
     expect_untouched();
 }
 
+// Small files are written on a second thread. A file that cannot be written there (its folder is a file
+// staged just before it, in the same part) fails the part like any other failure: nothing acknowledged, and
+// the files before it in the part, many of them still queued when the failure happened, are all written when
+// the part is fixed and sent again.
+TEST_F(ReceivePush, FileThatCannotBeWrittenFailsThePart) {
+    std::vector<std::string> seg = build();
+    receive_begin(opt_, job_, json::object());
+    receive_apply(opt_, job_, 0, seg[0]);
+    const std::string before = read_file(job_path());
+    auto part = [&](bool broken) {
+        SegmentBuilder b(site_);
+        b.begin();
+        for (int i = 0; i < 200; ++i) b.raw_file("files/many/" + std::to_string(i) + ".txt", std::string(4096 + i, 'a' + i % 26));
+        b.raw_file("files/blocker", "a file where a folder is wanted");
+        b.raw_file(broken ? "files/blocker/inside.txt" : "files/elsewhere/inside.txt", "x");
+        b.end();
+        return b.segments[0];
+    };
+    try {
+        receive_apply(opt_, job_, 1, part(true));
+        ADD_FAILURE() << "accepted";
+    } catch (const Error& e) {
+        EXPECT_NE(std::string(e.what()).find("blocker"), std::string::npos) << e.what();
+    }
+    EXPECT_EQ(read_file(job_path()), before);  // not acknowledged
+    json st = receive_apply(opt_, job_, 1, part(false));
+    EXPECT_EQ(st.value("next_index", 0), 2);
+    for (int i = 0; i < 200; ++i)
+        EXPECT_EQ(read_file(root_.path + "/.sitelift/stage/files/many/" + std::to_string(i) + ".txt"),
+                  std::string(4096 + i, 'a' + i % 26)) << i;
+    EXPECT_EQ(read_file(root_.path + "/.sitelift/stage/files/elsewhere/inside.txt"), "x");
+    receive_forget(target_);
+}
+
 TEST_F(ReceivePush, TableChunksOutOfTurnAreRefused) {
     std::vector<Chunk> posts = dump_in_chunks(cfg_, "slt_src_posts", 10, 1 << 20);
     ASSERT_EQ(posts.size(), 3u);
