@@ -674,19 +674,15 @@ private:
             } else {
                 if (writer_) writer_->wait();  // files keep their archive order
                 // A replayed part of a push writes its files again.
-                int fd = receiving_ ? tree.open_file(rel, 0600, true) : tree.create_file(rel, 0600);
-                try {
-                    while (size_t n = r.read(buf.data(), buf.size())) {
-                        hash.update(buf.data(), n);
-                        write_all(fd, buf.data(), n, rel);
-                        total += n;
-                    }
-                    set_mode_and_time(fd, e, rel);
-                } catch (...) {
-                    ::close(fd);
-                    throw;
-                }
-                if (::close(fd) != 0) throw_errno(ErrorKind::io, "cannot write '" + rel + "'", errno);
+                fill_staged_file(receiving_ ? tree.open_file(rel, 0600, true) : tree.create_file(rel, 0600), rel,
+                                 [&](int fd) {
+                                     while (size_t n = r.read(buf.data(), buf.size())) {
+                                         hash.update(buf.data(), n);
+                                         write_all(fd, buf.data(), n, rel);
+                                         total += n;
+                                     }
+                                     set_mode_and_time(fd, e, rel);
+                                 });
             }
             if (total != e.size) throw Error(ErrorKind::archive, "'" + e.path + "' is truncated");
             rec.sha256 = hash.hex_digest();
@@ -749,6 +745,19 @@ private:
             ::close(in);
             if (::close(out) != 0) throw_errno(ErrorKind::io, "cannot write '" + rel + "'", errno);
         }
+    }
+
+    // Runs fill(fd) on a staged file's descriptor and closes it however fill ends; a failed close() (where a
+    // delayed write error may surface) is a write error.
+    template <class Fill>
+    static void fill_staged_file(int fd, const std::string& rel, Fill fill) {
+        try {
+            fill(fd);
+        } catch (...) {
+            ::close(fd);
+            throw;
+        }
+        if (::close(fd) != 0) throw_errno(ErrorKind::io, "cannot write '" + rel + "'", errno);
     }
 
     static void write_all(int fd, const char* data, size_t n, const std::string& rel) {
@@ -941,15 +950,11 @@ private:
         SafeTree tree(w.stage_files);
         writer_ = std::make_unique<FileWriter>(
             [&tree](const std::string& rel, const std::string& data, const EntryInfo& e) {
-                int fd = tree.open_file(rel, 0600, true);  // a replayed part writes its files again
-                try {
+                // a replayed part writes its files again
+                fill_staged_file(tree.open_file(rel, 0600, true), rel, [&](int fd) {
                     write_all(fd, data.data(), data.size(), rel);
                     set_mode_and_time(fd, e, rel);
-                } catch (...) {
-                    ::close(fd);
-                    throw;
-                }
-                if (::close(fd) != 0) throw_errno(ErrorKind::io, "cannot write '" + rel + "'", errno);
+                });
             },
             kQueuedBytes);
         struct StopWriter {  // before the tree it writes into goes, however this ends
@@ -1233,9 +1238,8 @@ private:
                    fc.value("next", uint64_t(0)) != offset) {
             throw Error(ErrorKind::archive, "a slice of '" + display_path(rel) + "' arrived out of order");
         }
-        int fd = tree.open_file(rel, 0600, offset == 0);
         std::string digest;
-        try {
+        fill_staged_file(tree.open_file(rel, 0600, offset == 0), rel, [&](int fd) {
             if (::lseek(fd, static_cast<off_t>(offset), SEEK_SET) < 0) throw_errno(ErrorKind::io, "cannot seek in '" + rel + "'", errno);
             uint64_t total = 0;
             while (size_t n = r.read(buf.data(), buf.size())) {
@@ -1258,11 +1262,7 @@ private:
                 digest = hash.hex_digest();
                 set_mode_and_time(fd, e, rel);
             }
-        } catch (...) {
-            ::close(fd);
-            throw;
-        }
-        if (::close(fd) != 0) throw_errno(ErrorKind::io, "cannot write '" + rel + "'", errno);
+        });
         if (digest.empty()) {
             fc["next"] = offset + e.size;
             return;
