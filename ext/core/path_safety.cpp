@@ -11,10 +11,12 @@
 #include <sys/types.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <bitset>
 #include <cerrno>
 #include <cstring>
 #include <deque>
+#include <memory>
 #include <vector>
 
 namespace sitelift {
@@ -188,6 +190,19 @@ public:
             next.swap(cur);
         }
         return next[0] != 0;
+    }
+
+    // The literal characters before the first wildcard (all of them when there is none).
+    std::string literal_prefix() const {
+        std::string out;
+        for (const Token& t : tokens_) {
+            if (t.kind != Kind::literal) break;
+            out.push_back(static_cast<char>(t.ch));
+        }
+        return out;
+    }
+    bool is_literal() const {
+        return std::all_of(tokens_.begin(), tokens_.end(), [](const Token& t) { return t.kind == Kind::literal; });
     }
 
 private:
@@ -687,35 +702,66 @@ void remove_tree(const std::string& path) {
 
 // ---- glob_match ----------------------------------------------------------------------------------------------
 
-bool glob_match(std::string_view pattern, std::string_view path) {
-    bool anchored = false;
+struct GlobPattern::Compiled {
+    bool never = false;     // an empty pattern matches nothing
+    bool anchored = false;  // matched against the whole path, else against each component
+    bool literal = false;   // no wildcard at all: `text` is the whole pattern
+    std::string text;       // the literal pattern, or the literal beginning of a wildcard one
+    std::unique_ptr<Glob> glob;
+};
+
+GlobPattern::GlobPattern(std::string_view pattern) : c_(std::make_unique<Compiled>()) {
     for (;;) {
         if (!pattern.empty() && pattern.front() == '/') {
             pattern.remove_prefix(1);
-            anchored = true;
+            c_->anchored = true;
         } else if (pattern.size() >= 2 && pattern[0] == '.' && pattern[1] == '/') {
             pattern.remove_prefix(2);
-            anchored = true;
+            c_->anchored = true;
         } else {
             break;
         }
     }
     while (!pattern.empty() && pattern.back() == '/') pattern.remove_suffix(1);
-    if (pattern.empty()) return false;
-    if (pattern.find('/') != std::string_view::npos) anchored = true;
-    while (path.size() >= 2 && path[0] == '.' && path[1] == '/') path.remove_prefix(2);
+    if (pattern.empty()) {
+        c_->never = true;
+        return;
+    }
+    if (pattern.find('/') != std::string_view::npos) c_->anchored = true;
+    c_->glob = std::make_unique<Glob>(pattern);
+    c_->text = c_->glob->literal_prefix();
+    c_->literal = c_->glob->is_literal();
+}
 
-    Glob glob(pattern);
-    if (anchored) return glob.match(path, true);
+GlobPattern::~GlobPattern() = default;
+GlobPattern::GlobPattern(GlobPattern&&) noexcept = default;
+GlobPattern& GlobPattern::operator=(GlobPattern&&) noexcept = default;
+
+bool GlobPattern::matches(std::string_view path) const {
+    const Compiled& c = *c_;
+    if (c.never) return false;
+    while (path.size() >= 2 && path[0] == '.' && path[1] == '/') path.remove_prefix(2);
+    const std::string_view text(c.text);
+    if (c.anchored) {
+        // Every match starts with the pattern's literal beginning.
+        if (path.compare(0, text.size(), text) != 0) return false;
+        if (c.literal) return path.size() == text.size() || path[text.size()] == '/';
+        return c.glob->match(path, true);
+    }
     size_t i = 0;
     while (i < path.size()) {
         size_t j = path.find('/', i);
         if (j == std::string_view::npos) j = path.size();
-        if (j > i && glob.match(path.substr(i, j - i), false)) return true;
+        const std::string_view comp = path.substr(i, j - i);
+        if (!comp.empty() && comp.compare(0, text.size(), text) == 0 &&
+            (c.literal ? comp.size() == text.size() : c.glob->match(comp, false)))
+            return true;
         i = j + 1;
     }
     return false;
 }
+
+bool glob_match(std::string_view pattern, std::string_view path) { return GlobPattern(pattern).matches(path); }
 
 bool is_valid_utf8(const std::string& s) {
     const auto* p = reinterpret_cast<const unsigned char*>(s.data());

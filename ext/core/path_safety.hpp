@@ -2,6 +2,7 @@
 #pragma once
 
 #include <cstdint>
+#include <memory>
 #include <string>
 #include <string_view>
 
@@ -95,5 +96,24 @@ void remove_tree(const std::string& path);
 // "sub/wp-config.php"); a leading "./" in the path is ignored. An empty pattern matches nothing. Time is
 // O(pattern x path) whatever the pattern.
 bool glob_match(std::string_view pattern, std::string_view path);
+
+// glob_match with the pattern compiled once, for matching one pattern against many paths (a scan tests every
+// exclusion against every entry of the site). A pattern without wildcards is compared as a string, and an
+// anchored one is first checked against its literal beginning, so most paths are rejected by one comparison.
+class GlobPattern {
+public:
+    explicit GlobPattern(std::string_view pattern);
+    ~GlobPattern();
+    GlobPattern(GlobPattern&&) noexcept;
+    GlobPattern& operator=(GlobPattern&&) noexcept;
+    GlobPattern(const GlobPattern&) = delete;
+    GlobPattern& operator=(const GlobPattern&) = delete;
+
+    bool matches(std::string_view path) const;
+
+private:
+    struct Compiled;
+    std::unique_ptr<Compiled> c_;
+};
 
 }  // namespace sitelift

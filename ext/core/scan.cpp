@@ -36,16 +36,21 @@ struct Walker {
     const ScanOptions& options;
     const std::function<void(const ScanEntry&)>& visit;
     const std::function<void(const std::string&)>& warn;
+    std::vector<GlobPattern> exclusions;  // compiled once: every entry of the site is tested against each
+
+    Walker(const ScanOptions& o, const std::function<void(const ScanEntry&)>& v,
+           const std::function<void(const std::string&)>& w)
+        : options(o), visit(v), warn(w) {
+        if (options.default_excludes)
+            for (const auto& p : default_exclusions()) exclusions.emplace_back(p);
+        for (const auto& p : options.excludes) exclusions.emplace_back(p);
+    }
 
     bool excluded(const std::string& rel) const {
         // The destination keeps its own wp-config.php and SiteLift's work folder never travels.
         if (rel == "wp-config.php" || rel == ".sitelift") return true;
-        if (options.default_excludes) {
-            for (const auto& p : default_exclusions())
-                if (glob_match(p, rel)) return true;
-        }
-        for (const auto& p : options.excludes)
-            if (glob_match(p, rel)) return true;
+        for (const auto& p : exclusions)
+            if (p.matches(rel)) return true;
         return false;
     }
 
@@ -139,7 +144,7 @@ void scan_tree(const std::string& root, const ScanOptions& options,
                const std::function<void(const std::string&)>& warn) {
     int fd = open(root.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
     if (fd < 0) throw_errno(ErrorKind::io, "cannot open site root '" + root + "'", errno);
-    Walker w{options, visit, warn};
+    Walker w(options, visit, warn);
     w.walk(fd, "");
 }
 

@@ -491,6 +491,20 @@ TEST(GlobMatch, Table) {
         {"\\[a]", "[a]", true},
         {"caf\xc3\xa9*", "caf\xc3\xa9-1.jpg", true},
         {"*\xff*", "bad\xff\xfe", true},
+        // a literal beginning (checked before the wildcards) and literal patterns (compared as strings)
+        {"wp-content/backupwordpress-*", "wp-content/backupwordpress-1a/x.zip", true},
+        {"wp-content/backupwordpress-*", "wp-content/backupwordpress-", true},
+        {"wp-content/backupwordpress-*", "wp-content/backupwordpress", false},
+        {"wp-content/backupwordpress-*", "wp-content/backup", false},
+        {"wp-content/cache", "wp-content/cach", false},
+        {"wp-content/cache", "wp-content", false},
+        {"wp-content/cache", "", false},
+        {".git", ".gitignore", false},
+        {".git", "a/.git", true},
+        {".git", "a/x.git", false},
+        {"a\\*b", "a/xb", false},
+        {"\\a", "a/b", true},
+        {"c?che", "wp-content/cache/x", true},
         // nothing matches an empty pattern
         {"", "a", false},
         {"/", "a", false},
@@ -499,6 +513,28 @@ TEST(GlobMatch, Table) {
     for (const auto& c : cases) {
         SCOPED_TRACE("pattern '" + display_path(c.pattern) + "' path '" + display_path(c.path) + "'");
         EXPECT_EQ(glob_match(c.pattern, c.path), c.match);
+    }
+}
+
+TEST(GlobMatch, ACompiledPatternAnswersManyPaths) {
+    std::vector<GlobPattern> pats;
+    for (const char* p : {"wp-content/cache", "*.log", "wp-content/uploads/backwpup-*", "**/node_modules", ""})
+        pats.emplace_back(p);
+    std::vector<GlobPattern> moved = std::move(pats);  // compiled state moves with the pattern
+    const std::vector<std::pair<std::string, std::vector<bool>>> paths = {
+        {"wp-content/cache/a.html", {true, false, false, false, false}},
+        {"wp-content/uploads/backwpup-9f/a.log", {false, true, true, false, false}},
+        {"wp-content/uploads/backwpup", {false, false, false, false, false}},
+        {"x/node_modules/y.js", {false, false, false, true, false}},
+        {"index.php", {false, false, false, false, false}},
+    };
+    for (int round = 0; round < 2; ++round) {
+        for (const auto& [path, want] : paths) {
+            for (size_t i = 0; i < moved.size(); ++i) {
+                SCOPED_TRACE("path '" + path + "' pattern " + std::to_string(i));
+                EXPECT_EQ(moved[i].matches(path), want[i]);
+            }
+        }
     }
 }
 
