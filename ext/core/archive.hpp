@@ -40,9 +40,13 @@ using ByteSink = std::function<void(const void* data, size_t len)>;
 // Fills buf with up to cap bytes of the compressed archive; returns 0 at the end of the stream.
 using ByteSource = std::function<size_t(void* buf, size_t cap)>;
 
+constexpr int kZstdFastest = -50;
+
 struct WriterOptions {
     Compression compression = Compression::zstd;
-    int level = 0;          // 0: default for the compression (zstd 1, gzip 1)
+    // 0: the compression's default (zstd 1, gzip 1). zstd also takes its fast levels, -1 to kZstdFastest
+    // (`zstd --fast=N` is level -N): less CPU, a little less compression.
+    int level = 0;
     int threads = 0;        // zstd worker threads; 0: automatic (number of cores, at most 4)
     bool background = true; // run libarchive on a background thread
 };

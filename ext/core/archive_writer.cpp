@@ -222,7 +222,9 @@ struct ArchiveWriter::Impl {
             }
             case Compression::zstd: {
                 int lv = opts.level == 0 ? 1 : opts.level;
-                if (lv < 1 || lv > 22) usage("zstd level must be between 1 and 22, not " + std::to_string(opts.level));
+                if (lv < kZstdFastest || lv > 22)
+                    usage("zstd level must be between " + std::to_string(kZstdFastest) + " and 22, not " +
+                          std::to_string(opts.level));
                 if (opts.threads < 0) usage("zstd threads must not be negative");
                 check(archive_write_add_filter_zstd(a), "selecting zstd");
                 level = std::to_string(lv);

@@ -283,7 +283,7 @@ ZEND_FUNCTION(SiteLift_export) {
         eo.root = o.str("path", true);
         eo.output = o.str("output", true);
         eo.compression = sitelift::parse_compression(o.str("compress", false, "zstd"));
-        eo.level = static_cast<int>(o.integer("level", 0, 0, 22));
+        eo.level = static_cast<int>(o.integer("level", 0, sitelift::kZstdFastest, 22));  // the writer checks per compression
         eo.excludes = o.strings("exclude");
         eo.default_excludes = o.flag("default_excludes", true);
         eo.all_tables = o.flag("all_tables", false);

@@ -16,6 +16,7 @@ $cases = [
     'exclude not strings' => fn() => SiteLift\export(['path' => '/', 'output' => '/dev/null', 'db' => $db, 'exclude' => [1]]),
     'progress not callable' => fn() => SiteLift\export(['path' => '/', 'output' => '/dev/null', 'db' => $db, 'progress' => 'no_such_function']),
     'bad compression' => fn() => SiteLift\export(['path' => '/', 'output' => '/dev/null', 'db' => $db, 'compress' => 'lzma']),
+    'level out of range' => fn() => SiteLift\export(['path' => '/', 'output' => '/dev/null', 'db' => $db, 'level' => -51]),
 ];
 foreach ($cases as $name => $call) {
     try {
@@ -37,3 +38,4 @@ threads out of range: ValueError: SiteLift\import(): Argument #1 ($options) opti
 exclude not strings: TypeError: SiteLift\export(): Argument #1 ($options) option "exclude" must hold only strings
 progress not callable: TypeError: SiteLift\export(): Argument #1 ($options) option "progress" must be a valid callback, function "no_such_function" not found or invalid function name
 bad compression: SiteLift\UsageException: unknown compression 'lzma' (expected none, gzip or zstd)
+level out of range: ValueError: SiteLift\export(): Argument #1 ($options) option "level" must be between -50 and 22

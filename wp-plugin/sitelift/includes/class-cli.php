@@ -181,8 +181,8 @@ TXT;
 			'multisite'        => $config->multisite(),
 		);
 		if ( isset( $opts['level'] ) ) {
-			if ( ! ctype_digit( (string) $opts['level'] ) ) {
-				throw new \InvalidArgumentException( '--level must be a number' );
+			if ( 1 !== preg_match( '/^-?[0-9]{1,3}$/D', (string) $opts['level'] ) ) {
+				throw new \InvalidArgumentException( '--level must be a whole number (zstd takes -50 to 22, where -N is zstd --fast=N; gzip 1 to 9)' );
 			}
 			$args['level'] = (int) $opts['level'];
 		}
