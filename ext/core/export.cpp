@@ -58,7 +58,7 @@ public:
 
         WriterOptions wo;
         wo.compression = opt_.compression;
-        wo.level = opt_.level;
+        wo.level = opt_.level == 0 && opt_.compression == Compression::zstd ? -1 : opt_.level;
         std::unique_ptr<ArchiveWriter> writer = opt_.output.empty()
                                                     ? std::make_unique<ArchiveWriter>(opt_.sink, wo)
                                                     : std::make_unique<ArchiveWriter>(opt_.output, wo);
