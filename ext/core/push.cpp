@@ -943,7 +943,10 @@ private:
                        const std::function<void(const void*, size_t)>& out) {
         WriterOptions wo;
         wo.compression = Compression::zstd;
-        wo.level = 1;
+        // A segment holds one phase. Files are mostly media that zstd barely shrinks: its fast level -1 makes
+        // them about 0.6% bigger than level 1 at half the CPU (the source's zstd otherwise takes a fifth of
+        // both cores while the destination applies parts). SQL and the manifest shrink well, at level 1.
+        wo.level = cursor.value("phase", "site") == "files" ? -1 : 1;
         wo.background = false;
         wo.threads = 1;
         ManifestWriter manifest(paths_->manifest, cursor.value("manifest_bytes", uint64_t(0)),
