@@ -28,6 +28,7 @@ extern "C" {
 #include "php.h"
 #include "SAPI.h"
 #include "ext/standard/info.h"
+#include "ext/standard/php_fopen_wrappers.h"
 #include "zend_attributes.h"
 #include "zend_exceptions.h"
 #include "zend_interfaces.h"
@@ -566,6 +567,17 @@ sitelift::ReceiveRequest read_request(zend_string* method, zend_string* target, 
 // the buffer up front, so it is not regrown (and briefly held twice) on the way. Zend code runs here (a
 // userspace stream may run PHP), so a bailout is caught, the buffer freed, and the bailout passed on; C++
 // exceptions are kept inside the zend_try. False when the argument is not a stream.
+//
+// php://input that nobody has read yet (a PUT body is not read at request startup) is read from the server
+// API directly: through the stream, every block would also be written to php://input's temporary stream,
+// which spills a body over 16 KB to a file in upload_tmp_dir, and read back from it; for a push that is the
+// whole site written to and read from a temporary file once more.
+bool unread_request_body(const php_stream* stream) {
+    return stream->wrapper == &php_stream_php_wrapper && stream->orig_path &&
+           strcasecmp(stream->orig_path, "php://input") == 0 && sapi_module.read_post && SG(read_post_bytes) == 0 &&
+           !SG(post_read);
+}
+
 bool read_body_stream(zval* arg, std::string& out) {
     php_stream* stream = nullptr;
     php_stream_from_zval_no_verify(stream, arg);
@@ -578,13 +590,23 @@ bool read_body_stream(zval* arg, std::string& out) {
     zend_try {
         try {
             if (hint > 0 && hint <= (int64_t(1) << 30)) sitelift::reserve_large(out, static_cast<size_t>(hint));
-            constexpr size_t kStep = 64u << 10;
-            for (;;) {
-                const size_t at = out.size();
-                out.resize(at + kStep);
-                const ssize_t n = php_stream_read(stream, &out[at], kStep);
-                out.resize(at + (n > 0 ? static_cast<size_t>(n) : 0));
-                if (n <= 0) break;
+            constexpr size_t kStep = 256u << 10;
+            if (unread_request_body(stream)) {
+                for (;;) {
+                    const size_t at = out.size();
+                    out.resize(at + kStep);
+                    const size_t n = sapi_read_post_block(&out[at], kStep);
+                    out.resize(at + n);
+                    if (n == 0 || (hint > 0 && out.size() >= static_cast<uint64_t>(hint))) break;
+                }
+            } else {
+                for (;;) {
+                    const size_t at = out.size();
+                    out.resize(at + kStep);
+                    const ssize_t n = php_stream_read(stream, &out[at], kStep);
+                    out.resize(at + (n > 0 ? static_cast<size_t>(n) : 0));
+                    if (n <= 0) break;
+                }
             }
         } catch (...) {
             no_memory = true;
