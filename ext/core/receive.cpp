@@ -390,7 +390,8 @@ std::optional<ReceiveResponse> authenticate(const ReceiveSite& site, const Recei
         std::string mac;
         if (!hex_decode(token.value("mac", ""), mac) || mac.size() != 32)
             return answer(500, "sitelift_token_damaged", "the token record is damaged; generate a new token");
-        const bool ok = verify_request(mac, req.method, req.target, ts, nonce, Sha256::hex(req.payload()), sig);
+        const std::string body_hash = req.body_sha256.empty() ? Sha256::hex(req.payload()) : req.body_sha256;
+        const bool ok = verify_request(mac, req.method, req.target, ts, nonce, body_hash, sig);
         secure_wipe(mac);
         if (!ok) return refuse("sitelift_bad_signature", "the request's signature does not match the machine token");
         if (record_nonce ? !guard.fresh_nonce(nonce) : guard.seen_nonce(nonce))

@@ -11,6 +11,7 @@
 #include <cctype>
 #include <cstring>
 #include <new>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -21,6 +22,7 @@
 #include "push.hpp"
 #include "receive.hpp"
 #include "rewrite.hpp"
+#include "sha256.hpp"
 #include "version.hpp"
 #include "workdir.hpp"
 
@@ -578,7 +580,7 @@ bool unread_request_body(const php_stream* stream) {
            !SG(post_read);
 }
 
-bool read_body_stream(zval* arg, std::string& out) {
+bool read_body_stream(zval* arg, std::string& out, std::string& sha256) {
     php_stream* stream = nullptr;
     php_stream_from_zval_no_verify(stream, arg);
     if (!stream) {
@@ -586,9 +588,11 @@ bool read_body_stream(zval* arg, std::string& out) {
         return false;
     }
     const int64_t hint = SG(request_info).content_length;
+    std::optional<sitelift::Sha256> hash;  // block by block, as they arrive (see ReceiveRequest::body_sha256)
     bool bailed = false, no_memory = false;
     zend_try {
         try {
+            hash.emplace();
             if (hint > 0 && hint <= (int64_t(1) << 30)) sitelift::reserve_large(out, static_cast<size_t>(hint));
             constexpr size_t kStep = 256u << 10;
             if (unread_request_body(stream)) {
@@ -597,6 +601,7 @@ bool read_body_stream(zval* arg, std::string& out) {
                     out.resize(at + kStep);
                     const size_t n = sapi_read_post_block(&out[at], kStep);
                     out.resize(at + n);
+                    hash->update(out.data() + at, n);
                     if (n == 0 || (hint > 0 && out.size() >= static_cast<uint64_t>(hint))) break;
                 }
             } else {
@@ -605,15 +610,18 @@ bool read_body_stream(zval* arg, std::string& out) {
                     out.resize(at + kStep);
                     const ssize_t n = php_stream_read(stream, &out[at], kStep);
                     out.resize(at + (n > 0 ? static_cast<size_t>(n) : 0));
+                    hash->update(out.data() + at, out.size() - at);
                     if (n <= 0) break;
                 }
             }
+            sha256 = hash->hex_digest();
         } catch (...) {
             no_memory = true;
         }
     } zend_catch {
         bailed = true;
     } zend_end_try();
+    hash.reset();  // zend_bailout() below skips this frame's destructors
     if (bailed || no_memory) std::string().swap(out);
     if (bailed) zend_bailout();
     if (no_memory) {
@@ -644,9 +652,9 @@ ZEND_FUNCTION(SiteLift_receive) {
         Z_PARAM_ARRAY_HT(headers)
         Z_PARAM_ZVAL(body)
     ZEND_PARSE_PARAMETERS_END();
-    std::string owned;
+    std::string owned, owned_sha256;
     if (Z_TYPE_P(body) == IS_RESOURCE) {
-        if (!read_body_stream(body, owned)) RETURN_THROWS();
+        if (!read_body_stream(body, owned, owned_sha256)) RETURN_THROWS();
     } else if (Z_TYPE_P(body) != IS_STRING) {
         zend_argument_type_error(5, "must be of type string or a stream resource, %s given", zend_zval_type_name(body));
         RETURN_THROWS();
@@ -655,7 +663,10 @@ ZEND_FUNCTION(SiteLift_receive) {
         Options s(site, {"path", "db", "table_prefix", "url", "limits", "keep"});
         sitelift::ReceiveRequest req =
             read_request(method, target, headers, Z_TYPE_P(body) == IS_STRING ? Z_STR_P(body) : nullptr);
-        if (Z_TYPE_P(body) != IS_STRING) req.body.swap(owned);
+        if (Z_TYPE_P(body) != IS_STRING) {
+            req.body.swap(owned);
+            req.body_sha256.swap(owned_sha256);
+        }
         return_response(return_value, sitelift::receive_request(read_receive_site(s), std::move(req)));
     });
 }

@@ -1551,18 +1551,22 @@ TEST_F(ReceivePush, ThroughTheSignedRoutes) {
     TokenInfo info = parse_token(created.value("token", ""));
     Keys keys = derive_keys(info.secret, info.token_id);
     ReceiveSite site{target_, kDestUrl, json::object(), {}};
-    // Bodies alternate between the two forms the binding passes: read into the engine's buffer (decrypted
-    // in place) and a view of a PHP string (decrypted into a buffer of its own).
+    // Bodies rotate through the forms the binding passes: read into the engine's buffer (decrypted in place),
+    // the same with its hash taken while it was read, and a view of a PHP string (decrypted into a buffer of
+    // its own).
     std::vector<std::unique_ptr<std::string>> php_strings;  // outlive the requests that view them
     size_t requests = 0;
     auto sign = [&](const std::string& method, const std::string& target, const std::string& body) {
         ReceiveRequest r;
         r.method = method;
         r.target = target;
-        if (requests++ % 2 == 0)
-            r.body = body;
-        else
-            r.body_view = *php_strings.emplace_back(std::make_unique<std::string>(body));
+        switch (requests++ % 3) {
+            case 0: r.body = body; break;
+            case 1: r.body_view = *php_strings.emplace_back(std::make_unique<std::string>(body)); break;
+            default:
+                r.body = body;
+                r.body_sha256 = Sha256::hex(body);
+        }
         const int64_t ts = now_s();
         const std::string nonce = random_nonce();
         r.headers = {{"x-sitelift-token", info.token_id},
@@ -1574,6 +1578,16 @@ TEST_F(ReceivePush, ThroughTheSignedRoutes) {
     json hs = {{"job", job_}, {"site_name", "Dest Site"}, {"source", {{"url", kSourceUrl}}}};
     ReceiveResponse r = receive_request(site, sign("POST", kJobs, hs.dump()));
     ASSERT_EQ(r.status, 200) << r.body.dump();
+    {
+        // A hash taken while reading is what the signature is checked against: one that is not the signed
+        // body's is refused like a changed body.
+        ReceiveRequest bad = sign("PUT", std::string(kJobs) + "/" + job_ + "/parts/0",
+                                  seal_part(keys.enc, job_, 0, seg.size() == 1, seg[0]));
+        bad.body_sha256 = Sha256::hex("another body");
+        r = receive_request(site, std::move(bad));
+        EXPECT_EQ(r.status, 401) << r.body.dump();
+        EXPECT_EQ(r.body.value("code", ""), "sitelift_bad_signature");
+    }
     for (size_t i = 0; i < seg.size(); ++i) {
         const std::string target = std::string(kJobs) + "/" + job_ + "/parts/" + std::to_string(i);
         r = receive_request(site, sign("PUT", target, seal_part(keys.enc, job_, i, i + 1 == seg.size(), seg[i])));
