@@ -81,6 +81,26 @@ if want kill; then
   done
 fi
 
+# --- killed with a part made but not sent, whose file is then damaged (as a crash of the machine may leave it:
+# segments are not synced) ---
+if want kill; then
+  fresh_destination
+  push_token
+  job=""
+  killed files:1
+  seg="$PUSH_SRC_ROOT/.sitelift/push/segment.bin"
+  [ -s "$seg" ] || e2e_fail "damaged part: no pending segment after the kill at files:1"
+  size=$(stat -c %s "$seg")
+  byte=$(dd if="$seg" bs=1 skip=$((size / 2)) count=1 status=none | od -An -tu1 | tr -d ' ')
+  printf "\\x$(printf %02x $((byte ^ 255)))" | dd of="$seg" bs=1 seek=$((size / 2)) conv=notrunc status=none
+  [ "$(stat -c %s "$seg")" = "$size" ] || e2e_fail "damaged part: the damage changed the file's size"
+  first=$(resumed "damaged part")
+  result "damaged part"
+  grep -q "was not found intact on disk; it is made again" "$PUSH_SRC_ROOT/.sitelift/push/log.txt" ||
+    e2e_fail "damaged part: the rerun did not notice the damaged segment"
+  e2e_ok "killed at files:1 and the pending part's file damaged: made again, same result"
+fi
+
 # --- killed three times in one job ---
 if want chain; then
   fresh_destination
