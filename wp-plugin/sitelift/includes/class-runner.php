@@ -60,7 +60,7 @@ final class Runner {
 
 	/**
 	 * Seconds of work per step, as the `sitelift_step_seconds` filter may set them for a host whose requests
-	 * may run longer or must stay shorter (1 to 50).
+	 * may run longer or must stay shorter (0.1 to 50; a step always makes or sends at least one part).
 	 */
 	public static function step_seconds(): float {
 		/**
@@ -70,7 +70,7 @@ final class Runner {
 		 * @param float $seconds
 		 */
 		$seconds = (float) apply_filters( 'sitelift_step_seconds', self::STEP_SECONDS );
-		return max( 1.0, min( 50.0, $seconds ) );
+		return max( 0.1, min( 50.0, $seconds ) );
 	}
 
 	/** @var bool this request already ran a step (a page visit then runs no second one) */
