@@ -598,24 +598,20 @@ bool read_body_stream(zval* arg, std::string& out, std::string& sha256) {
             hash.emplace();
             if (hint > 0 && hint <= (int64_t(1) << 30)) sitelift::reserve_large(out, static_cast<size_t>(hint));
             constexpr size_t kStep = 256u << 10;
-            if (unread_request_body(stream)) {
-                for (;;) {
-                    const size_t at = out.size();
-                    out.resize(at + kStep);
-                    const size_t n = sapi_read_post_block(&out[at], kStep);
-                    out.resize(at + n);
-                    hash->update(out.data() + at, n);
-                    if (n == 0 || (hint > 0 && out.size() >= static_cast<uint64_t>(hint))) break;
+            const bool direct = unread_request_body(stream);
+            for (;;) {
+                const size_t at = out.size();
+                out.resize(at + kStep);
+                size_t n = 0;
+                if (direct) {
+                    n = sapi_read_post_block(&out[at], kStep);
+                } else {
+                    const ssize_t got = php_stream_read(stream, &out[at], kStep);
+                    n = got > 0 ? static_cast<size_t>(got) : 0;
                 }
-            } else {
-                for (;;) {
-                    const size_t at = out.size();
-                    out.resize(at + kStep);
-                    const ssize_t n = php_stream_read(stream, &out[at], kStep);
-                    out.resize(at + (n > 0 ? static_cast<size_t>(n) : 0));
-                    hash->update(out.data() + at, out.size() - at);
-                    if (n <= 0) break;
-                }
+                out.resize(at + n);
+                hash->update(out.data() + at, n);
+                if (n == 0 || (direct && hint > 0 && out.size() >= static_cast<uint64_t>(hint))) break;
             }
             sha256 = hash->hex_digest();
         } catch (...) {
