@@ -703,11 +703,10 @@ void remove_tree(const std::string& path) {
 // ---- glob_match ----------------------------------------------------------------------------------------------
 
 struct GlobPattern::Compiled {
-    bool never = false;     // an empty pattern matches nothing
     bool anchored = false;  // matched against the whole path, else against each component
     bool literal = false;   // no wildcard at all: `text` is the whole pattern
     std::string text;       // the literal pattern, or the literal beginning of a wildcard one
-    std::unique_ptr<Glob> glob;
+    std::unique_ptr<Glob> glob;  // none for an empty pattern, which matches nothing
 };
 
 GlobPattern::GlobPattern(std::string_view pattern) : c_(std::make_unique<Compiled>()) {
@@ -723,10 +722,7 @@ GlobPattern::GlobPattern(std::string_view pattern) : c_(std::make_unique<Compile
         }
     }
     while (!pattern.empty() && pattern.back() == '/') pattern.remove_suffix(1);
-    if (pattern.empty()) {
-        c_->never = true;
-        return;
-    }
+    if (pattern.empty()) return;
     if (pattern.find('/') != std::string_view::npos) c_->anchored = true;
     c_->glob = std::make_unique<Glob>(pattern);
     c_->text = c_->glob->literal_prefix();
@@ -739,7 +735,7 @@ GlobPattern& GlobPattern::operator=(GlobPattern&&) noexcept = default;
 
 bool GlobPattern::matches(std::string_view path) const {
     const Compiled& c = *c_;
-    if (c.never) return false;
+    if (!c.glob) return false;
     while (path.size() >= 2 && path[0] == '.' && path[1] == '/') path.remove_prefix(2);
     const std::string_view text(c.text);
     if (c.anchored) {
