@@ -143,8 +143,10 @@ void set_up_load_session(Connection& c);
 // DROP TABLE IF EXISTS `table`.
 void drop_table_if_exists(Connection& conn, std::string_view table);
 
-// Executes statements on `threads` connections of their own: CREATE TABLE runs at once (and waits for
-// earlier work), INSERTs are queued and spread over the connections, each in transactions of a few MB.
+// Executes statements on `threads` connections of their own: INSERTs are queued and spread over the
+// connections, each in transactions of a few MB. A CREATE TABLE and the table's first INSERT run together on
+// one connection, the INSERT committed alone; the table's later INSERTs wait for that, other tables' do not,
+// so one table's last statements overlap the next table's first.
 // Sessions use utf8mb4, time_zone '+00:00', sql_mode NO_AUTO_VALUE_ON_ZERO, no FK or unique checks (and no
 // binary log when the user may turn it off). The first failure stops all work and is rethrown, naming the
 // table, from that and every later submit() and wait(). Destroying the loader without wait() abandons work

@@ -4,9 +4,9 @@
 // in the constructor (so a bad password fails there, not later in a thread). INSERTs go through one FIFO
 // bounded by bytes; a worker takes the next statement, runs it inside its own explicit transaction and
 // commits once it has run kCommitBytes of SQL, or whenever it finds the queue empty (so wait() never has to
-// poke it). CREATE TABLE is a barrier: everything queued before it is executed and committed, then one worker
-// runs it alone. The first failure is kept, the queue is emptied, and it is rethrown from every later
-// submit()/wait(); workers roll back what they had open.
+// poke it). A new table is opened by one job (its CREATE TABLE and its first INSERT, committed alone); the
+// table's other INSERTs wait for it, work on other tables does not. The first failure is kept, the queue is
+// emptied, and it is rethrown from every later submit()/wait(); workers roll back what they had open.
 //
 // ChunkLoader has the same producer, but one bounded queue per worker: a chunk and its ledger row must commit
 // in one transaction, so every statement of a chunk goes to the worker that began it.
@@ -17,6 +17,7 @@
 #include <exception>
 #include <map>
 #include <mutex>
+#include <set>
 #include <thread>
 
 #include "error.hpp"
@@ -57,6 +58,16 @@ void drop_table_if_exists(Connection& conn, std::string_view table) {
 }
 
 struct ParallelLoader::Impl {
+    // One unit of work. A table's opening job runs its CREATE TABLE and then, in a transaction of its own, the
+    // table's first INSERT (either may be absent); every other job is one INSERT.
+    struct Job {
+        std::string table;
+        std::string create;  // opening job: the CREATE TABLE (empty when the table existed before)
+        std::string sql;     // the INSERT (for an opening job: the table's first, possibly empty)
+        bool opening = false;
+        size_t bytes() const { return create.size() + sql.size(); }
+    };
+
     std::vector<std::unique_ptr<Connection>> conns;
     std::vector<std::thread> threads;
 
@@ -64,14 +75,19 @@ struct ParallelLoader::Impl {
     std::condition_variable cv_work;   // workers: a job arrived, or stop
     std::condition_variable cv_space;  // producer: the queue has room, or failure
     std::condition_variable cv_idle;   // producer: a worker finished a job or committed
-    std::deque<ParsedStatement> queue;
+    std::deque<Job> queue;
     size_t queued_bytes = 0;
-    bool fresh = false;       // a table was just created and has no row yet ...
-    std::string fresh_table;  // ... this one (see submit)
+    std::set<std::string> opening;  // tables whose opening job is queued or running: their INSERTs wait
+    std::set<std::string> empty;    // tables created by an opening job that had no INSERT: the next is a first
     unsigned busy = 0;       // workers executing a job
     unsigned open_txns = 0;  // workers holding an uncommitted transaction
     bool stop = false;
     std::exception_ptr error;
+
+    // Producer only: a CREATE TABLE held back until the next statement shows whether the table's first INSERT
+    // can go with it.
+    bool held = false;
+    Job held_job;
 
     bool all_done() const { return queue.empty() && busy == 0 && open_txns == 0; }
 
@@ -87,6 +103,41 @@ struct ParallelLoader::Impl {
 
     void rethrow_if_failed() {
         if (error) std::rethrow_exception(error);
+    }
+
+    // Queues `job` once there is room (a job larger than the limit still enters an empty queue).
+    void enqueue(std::unique_lock<std::mutex>& lk, Job&& job) {
+        const size_t size = job.bytes();
+        cv_space.wait(lk, [&] { return error || queue.empty() || queued_bytes + size <= kQueueLimit; });
+        rethrow_if_failed();
+        if (job.opening) opening.insert(job.table);
+        queued_bytes += size;
+        queue.push_back(std::move(job));
+        cv_work.notify_one();
+    }
+
+    void release_held(std::unique_lock<std::mutex>& lk) {
+        if (!held) return;
+        held = false;
+        enqueue(lk, std::move(held_job));
+        held_job = Job();
+    }
+
+    // Runs an opening job on c, which holds no open transaction.
+    void run_opening(Connection& c, const Job& job) {
+        if (!job.create.empty()) c.execute(job.create);
+        if (job.sql.empty()) return;
+        c.execute("START TRANSACTION");
+        try {
+            c.execute(job.sql);
+            c.execute("COMMIT");
+        } catch (...) {
+            try {
+                c.execute("ROLLBACK");
+            } catch (const std::exception&) {
+            }
+            throw;
+        }
     }
 
     void worker(Connection& c) {
@@ -117,22 +168,23 @@ struct ParallelLoader::Impl {
                 cv_work.wait(lk);
                 continue;
             }
-            ParsedStatement job = std::move(queue.front());
+            Job job = std::move(queue.front());
             queue.pop_front();
-            queued_bytes -= job.sql.size();
+            queued_bytes -= job.bytes();
             ++busy;
             cv_space.notify_one();
             const bool was_in_txn = in_txn;
             lk.unlock();
 
+            bool ok = false;
             try {
-                if (job.kind == StatementKind::create_table) {
+                if (job.opening) {
                     if (in_txn) {
                         c.execute("COMMIT");
                         in_txn = false;
                         txn_bytes = 0;
                     }
-                    c.execute(job.sql);
+                    run_opening(c, job);
                 } else {
                     if (!in_txn) {
                         c.execute("START TRANSACTION");
@@ -147,10 +199,14 @@ struct ParallelLoader::Impl {
                         txn_bytes = 0;
                     }
                 }
+                ok = true;
             } catch (const std::exception& e) {
                 fail(job.table, e);
             }
-            job = ParsedStatement();  // free the SQL outside the lock
+            std::string table = std::move(job.table);
+            const bool opened_empty = job.opening && job.sql.empty();
+            const bool was_opening = job.opening;
+            job = Job();  // free the SQL outside the lock
 
             lk.lock();
             if (in_txn != was_in_txn) {
@@ -158,6 +214,10 @@ struct ParallelLoader::Impl {
                     ++open_txns;
                 else
                     --open_txns;
+            }
+            if (was_opening) {
+                opening.erase(table);
+                if (ok && opened_empty) empty.insert(table);
             }
             --busy;
             cv_idle.notify_all();
@@ -206,33 +266,42 @@ void ParallelLoader::submit(ParsedStatement&& st) {
     Impl& d = *impl_;
     std::unique_lock<std::mutex> lk(d.mu);
     d.rethrow_if_failed();
-    // A CREATE TABLE runs alone, once all earlier work is committed. So does the first INSERT into the new
-    // table, committed before any other: MariaDB locks a whole empty InnoDB table for the first transaction
-    // that inserts into it (with unique and foreign-key checks off, as here), and two connections starting on
-    // it at once can deadlock (error 1213). Once it holds a row, the others proceed side by side.
-    const bool create = st.kind == StatementKind::create_table;
-    if (create || (d.fresh && st.table == d.fresh_table)) {
-        d.fresh = create;
-        d.fresh_table = create ? st.table : std::string();
-        d.cv_idle.wait(lk, [&] { return d.error || d.all_done(); });
-        d.rethrow_if_failed();
-        d.queue.push_back(std::move(st));
-        d.cv_work.notify_one();
-        d.cv_idle.wait(lk, [&] { return d.error || d.all_done(); });
-        d.rethrow_if_failed();
+    // A new table is opened by one job: its CREATE TABLE, then its first INSERT committed on its own. MariaDB
+    // locks a whole empty InnoDB table for the first transaction that inserts into it (with unique and
+    // foreign-key checks off, as here), and two connections starting on it at once can deadlock (error 1213).
+    // Further INSERTs into the table wait until the opening job is done; once it holds a row, they proceed side
+    // by side. Work on other tables goes on meanwhile: the end of one table overlaps the start of the next.
+    if (st.kind == StatementKind::create_table) {
+        d.release_held(lk);
+        d.held = true;
+        d.held_job.opening = true;
+        d.held_job.table = std::move(st.table);
+        d.held_job.create = std::move(st.sql);
         return;
     }
-    const size_t size = st.sql.size();
-    d.cv_space.wait(lk, [&] { return d.error || d.queue.empty() || d.queued_bytes + size <= kQueueLimit; });
+    if (d.held && d.held_job.table == st.table) {
+        d.held = false;
+        d.held_job.sql = std::move(st.sql);
+        Impl::Job job = std::move(d.held_job);
+        d.held_job = Impl::Job();
+        d.enqueue(lk, std::move(job));
+        return;
+    }
+    d.release_held(lk);
+    d.cv_idle.wait(lk, [&] { return d.error || !d.opening.count(st.table); });
     d.rethrow_if_failed();
-    d.queued_bytes += size;
-    d.queue.push_back(std::move(st));
-    d.cv_work.notify_one();
+    Impl::Job job;
+    job.table = std::move(st.table);
+    job.sql = std::move(st.sql);
+    job.opening = d.empty.erase(job.table) > 0;  // the first INSERT into a table created without one
+    d.enqueue(lk, std::move(job));
 }
 
 void ParallelLoader::wait() {
     Impl& d = *impl_;
     std::unique_lock<std::mutex> lk(d.mu);
+    d.rethrow_if_failed();
+    d.release_held(lk);
     d.cv_idle.wait(lk, [&] { return d.error || d.all_done(); });
     d.rethrow_if_failed();
 }

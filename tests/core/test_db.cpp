@@ -10,12 +10,14 @@
 #include <unistd.h>
 
 #include <algorithm>
+#include <chrono>
 #include <cstdio>
 #include <cstdlib>
 #include <fstream>
 #include <random>
 #include <sstream>
 #include <string>
+#include <thread>
 #include <vector>
 
 #include "db.hpp"
@@ -915,6 +917,95 @@ TEST(Db, LoaderCommitsEverythingBeforeWaitReturns) {
         }
     }
     drop_table_if_exists(c, "slt_ld");
+}
+
+
+namespace {
+ParsedStatement create_of(const std::string& table) {
+    ParsedStatement st;
+    st.kind = StatementKind::create_table;
+    st.table = table;
+    st.sql = "CREATE TABLE " + q(table) + " (`id` INT PRIMARY KEY, `v` VARCHAR(20), KEY `v` (`v`)) ENGINE=InnoDB";
+    return st;
+}
+ParsedStatement insert_rows(const std::string& table, int from, int count) {
+    ParsedStatement st;
+    st.kind = StatementKind::insert;
+    st.table = table;
+    st.sql = "INSERT INTO " + q(table) + " (`id`,`v`) VALUES ";
+    for (int i = 0; i < count; ++i) st.sql += (i ? ",(" : "(") + std::to_string(from + i) + ",'r" + std::to_string(from + i) + "')";
+    return st;
+}
+}  // namespace
+
+// The next table is created and filled while a long statement of the previous one still runs: a CREATE
+// TABLE waits only for its own table's work, not for everything queued before it.
+TEST(Db, LoaderOpensTheNextTableWhileThePreviousOneLoads) {
+    REQUIRE_DB(cfg);
+    Connection c(cfg);
+    drop_table_if_exists(c, "slt_lo_a");
+    drop_table_if_exists(c, "slt_lo_b");
+    {
+        ParallelLoader loader(cfg, 2);
+        loader.submit(create_of("slt_lo_a"));
+        loader.submit(insert_rows("slt_lo_a", 1, 1));
+        ParsedStatement slow;
+        slow.kind = StatementKind::insert;
+        slow.table = "slt_lo_a";
+        slow.sql = "INSERT INTO `slt_lo_a` (`id`,`v`) VALUES (2, SLEEP(4))";
+        loader.submit(std::move(slow));
+        loader.submit(create_of("slt_lo_b"));
+        loader.submit(insert_rows("slt_lo_b", 1, 3));
+        // Wait (up to 30 s) until b's first rows are committed, then look at a: its slow row, in a transaction
+        // still running, must not be there yet. With a barrier before CREATE TABLE, b would only be created
+        // after a's work was committed.
+        uint64_t b_rows = 0;
+        for (int i = 0; i < 3000 && b_rows < 3; ++i) {
+            try {
+                b_rows = count_rows(c, "`slt_lo_b`");
+            } catch (const Error&) {
+            }
+            if (b_rows < 3) std::this_thread::sleep_for(std::chrono::milliseconds(10));
+        }
+        ASSERT_EQ(b_rows, 3u);
+        EXPECT_EQ(count_rows(c, "`slt_lo_a`"), 1u) << "table b was opened only after table a's work was committed";
+        loader.wait();
+        EXPECT_EQ(count_rows(c, "`slt_lo_a`"), 2u);
+    }
+    drop_table_if_exists(c, "slt_lo_a");
+    drop_table_if_exists(c, "slt_lo_b");
+}
+
+// Many tables through three connections, in the shapes a table file stream takes: tables with many INSERTs,
+// one with a single INSERT, one with none (it stays empty), and one created before wait() and filled after it.
+TEST(Db, LoaderLoadsManyTablesSideBySide) {
+    REQUIRE_DB(cfg);
+    Connection c(cfg);
+    const std::vector<std::string> tables = {"slt_lm_0", "slt_lm_1", "slt_lm_2", "slt_lm_3", "slt_lm_4", "slt_lm_5"};
+    for (const auto& t : tables) drop_table_if_exists(c, t);
+    drop_table_if_exists(c, "slt_lm_empty");
+    drop_table_if_exists(c, "slt_lm_late");
+    {
+        ParallelLoader loader(cfg, 3);
+        for (size_t t = 0; t < tables.size(); ++t) {
+            loader.submit(create_of(tables[t]));
+            const int statements = t == 2 ? 1 : 40;
+            for (int s = 0; s < statements; ++s) loader.submit(insert_rows(tables[t], s * 25, 25));
+            if (t == 3) loader.submit(create_of("slt_lm_empty"));
+        }
+        loader.submit(create_of("slt_lm_late"));
+        loader.wait();
+        EXPECT_EQ(count_rows(c, "`slt_lm_late`"), 0u);
+        for (int s = 0; s < 30; ++s) loader.submit(insert_rows("slt_lm_late", s * 10, 10));
+        loader.wait();
+    }
+    for (size_t t = 0; t < tables.size(); ++t)
+        EXPECT_EQ(count_rows(c, q(tables[t])), t == 2 ? 25u : 1000u) << tables[t];
+    EXPECT_EQ(count_rows(c, "`slt_lm_empty`"), 0u);
+    EXPECT_EQ(count_rows(c, "`slt_lm_late`"), 300u);
+    for (const auto& t : tables) drop_table_if_exists(c, t);
+    drop_table_if_exists(c, "slt_lm_empty");
+    drop_table_if_exists(c, "slt_lm_late");
 }
 
 // ---- ChunkLoader -------------------------------------------------------------------------------------------
