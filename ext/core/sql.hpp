@@ -110,7 +110,7 @@ struct ParsedStatement {
 
 // Streaming parser for one table file. Feed it the file in arbitrary pieces; each complete, validated statement
 // comes out through on_statement (DROP TABLE and SET statements are validated and swallowed), renamed to
-// target_table. Anything outside the grammar (another table's name, a statement kind not listed above, a
+// target_table; an INSERT of more than 256 KiB comes out as several, cut at row boundaries. Anything outside the grammar (another table's name, a statement kind not listed above, a
 // versioned comment, a foreign key, a table option outside the whitelist, a malformed literal) throws
 // Error(security) naming the line; the parser accepts no more input after any error. The grammar is spelled
 // out at the top of sql_parse.cpp. Value transforms see every quoted string literal (not _binary, hex, bit or

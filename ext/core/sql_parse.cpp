@@ -35,6 +35,9 @@ namespace sitelift {
 
 namespace {
 
+// INSERTs longer than this are handed on in pieces of about this size (at row boundaries).
+constexpr size_t kStatementSplitBytes = 256u << 10;
+
 constexpr char kSqStops[] = {'\'', '\\'};
 constexpr char kDqStops[] = {'"', '\\'};
 constexpr char kStmtStops[] = {';', '\'', '"', '`'};
@@ -617,6 +620,7 @@ struct TableFileParser::Impl {
             break;
         }
         i = keyword(i, "VALUES");
+        const std::string_view head = s.substr(cols_pos, i - cols_pos);  // "(`a`,`b`) VALUES"
 
         ParsedStatement st;
         st.kind = StatementKind::insert;
@@ -711,10 +715,30 @@ struct TableFileParser::Impl {
             digest.update(s.data() + tuple_start, i - tuple_start);
             digest.update("\n", 1);
             ++tuples;
+            const size_t tuple_end = i;
             i = ws(i);
             if (i >= n) break;
             if (s[i] != ',') fail(i, "unexpected text after a row: '" + printable(s.substr(i, 20)) + "'");
             ++i;
+            // A long statement goes on as a new one, so that the loader has pieces to spread over its
+            // connections, and a table's first statement (which runs alone) stays short.
+            if (out.size() + (tuple_end - copied) >= kStatementSplitBytes) {
+                out.append(s.data() + copied, tuple_end - copied);
+                rows += tuples;
+                st.rows = tuples;
+                tuples = 0;
+                on_statement(std::move(st));
+                st = ParsedStatement();
+                st.kind = StatementKind::insert;
+                st.table = target;
+                out.reserve(qtarget.size() + 13 + head.size() + kStatementSplitBytes + 4096);
+                out = "INSERT INTO ";
+                out += qtarget;
+                out += ' ';
+                out += head;
+                out += ' ';
+                copied = i;
+            }
         }
         out.append(s.data() + copied, n - copied);
         rows += tuples;

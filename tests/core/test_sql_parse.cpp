@@ -415,3 +415,42 @@ TEST(SqlParse, FileWithoutRowsHasTheEmptyChecksum) {
     EXPECT_EQ(r.checksum, sha256_hex(""));
     ASSERT_EQ(r.statements.size(), 1u);
 }
+
+// An INSERT longer than 256 KiB is handed on as several, cut between rows: together they hold exactly the
+// rows of the original, each is a valid INSERT of its own, and the checksum still covers the file as written.
+TEST(SqlParse, LongInsertsComeOutInPiecesCutBetweenRows) {
+    std::vector<std::string> tuples;
+    for (size_t i = 0; i < 6000; ++i) tuples.push_back(kTuples[i % kTuples.size()]);
+    tuples.push_back("(6,'" + std::string(300000, 'x') + "','old.example',NULL,NULL)");  // one row over the size
+    tuples.push_back("(7,'after the long row','old.example',NULL,NULL)");
+    const std::string file = make_file(tuples);
+    const std::string head = "INSERT INTO `tmp_posts` (`ID`,`post_content`,`guid`,`bin`,`j`) VALUES (";
+    for (bool transformed : {false, true}) {
+        Replacer t;
+        Parsed r = parse(file, {4093}, transformed ? &t : nullptr);
+        EXPECT_EQ(r.rows, tuples.size());
+        EXPECT_EQ(r.checksum, expected_checksum(tuples));
+        ASSERT_GE(r.statements.size(), 5u);  // CREATE, the short INSERT, and three or more pieces
+        uint64_t rows = 0;
+        std::string again = kPrelude;
+        for (size_t i = 1; i < r.statements.size(); ++i) {
+            const ParsedStatement& st = r.statements[i];
+            EXPECT_EQ(st.kind, StatementKind::insert);
+            EXPECT_EQ(st.sql.compare(0, head.size(), head), 0) << st.sql.substr(0, 200);
+            EXPECT_EQ(st.sql.back(), ')');
+            // A piece ends with the row that took it over 256 KiB (here at most the 300 KB row).
+            EXPECT_LT(st.sql.size(), (256u << 10) + 310000u);
+            EXPECT_GT(st.rows, 0u);
+            rows += st.rows;
+            std::string sql = st.sql;
+            sql.replace(0, std::string("INSERT INTO `tmp_posts`").size(), "INSERT INTO `wp_posts`");
+            again += sql + ";\n";
+        }
+        EXPECT_EQ(rows, tuples.size());
+        // Parsed again, the pieces give the same rows: byte for byte the same when nothing was transformed.
+        Parsed r2 = parse(again, {65536});
+        EXPECT_EQ(r2.rows, tuples.size());
+        if (!transformed) EXPECT_EQ(r2.checksum, r.checksum);
+        if (transformed) EXPECT_EQ(r.changed, 6000u / 5u * 3u + 2u);
+    }
+}
