@@ -151,7 +151,7 @@ void drop_table_if_exists(Connection& conn, std::string_view table);
 // binary log when the user may turn it off). The first failure stops all work and is rethrown, naming the
 // table, from that and every later submit() and wait(). Destroying the loader without wait() abandons work
 // not yet committed. submit() and wait() are meant to be called from one thread (the one feeding the parser);
-// submit() blocks while 32 MiB of statements are queued.
+// submit() blocks while 4 MiB of statements are queued.
 class ParallelLoader {
 public:
     ParallelLoader(const DbConfig& cfg, unsigned threads);

@@ -26,7 +26,9 @@
 namespace sitelift {
 
 namespace {
-constexpr size_t kQueueLimit = 16u << 20;  // bytes of SQL waiting in the queue
+// Bytes of SQL waiting in the queue: some pieces (see the table file parser) for each connection, enough to
+// keep them busy; the import counts this against its 64 MB.
+constexpr size_t kQueueLimit = 4u << 20;
 constexpr size_t kCommitBytes = 8u << 20;  // bytes of SQL per transaction
 
 // The error a loader keeps for its first failure: e's kind and message, naming the table being loaded.
