@@ -23,6 +23,7 @@
 #include <emmintrin.h>
 #endif
 
+#include <algorithm>
 #include <cstdint>
 #include <cstring>
 
@@ -37,6 +38,7 @@ namespace {
 
 // INSERTs longer than this are handed on in pieces of about this size (at row boundaries).
 constexpr size_t kStatementSplitBytes = 256u << 10;
+constexpr size_t kSplitSlack = 64u << 10;  // room reserved past it, for the row that ends a piece
 
 constexpr char kSqStops[] = {'\'', '\\'};
 constexpr char kDqStops[] = {'"', '\\'};
@@ -626,8 +628,11 @@ struct TableFileParser::Impl {
         st.kind = StatementKind::insert;
         st.table = target;
         std::string& out = st.sql;
-        // Headroom for values a transform makes longer, so the buffer rarely has to move.
-        out.reserve(qtarget.size() + 13 + s.size() - cols_pos + (transform ? s.size() / 16 + 256 : 0));
+        // Room for one piece (see kStatementSplitBytes), with headroom for values a transform makes longer,
+        // so the buffer rarely has to move. The loader's queue is bounded by sizes, so capacity beyond the
+        // size would be memory it does not count.
+        const size_t body = std::min(s.size() - cols_pos, kStatementSplitBytes + kSplitSlack);
+        out.reserve(qtarget.size() + 13 + body + (transform ? body / 16 + 256 : 0));
         out = "INSERT INTO ";
         out += qtarget;
         out += ' ';
@@ -731,7 +736,7 @@ struct TableFileParser::Impl {
                 st = ParsedStatement();
                 st.kind = StatementKind::insert;
                 st.table = target;
-                out.reserve(qtarget.size() + 13 + head.size() + kStatementSplitBytes + 4096);
+                out.reserve(qtarget.size() + 14 + head.size() + kStatementSplitBytes + kSplitSlack);
                 out = "INSERT INTO ";
                 out += qtarget;
                 out += ' ';
