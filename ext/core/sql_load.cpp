@@ -282,11 +282,8 @@ void ParallelLoader::submit(ParsedStatement&& st) {
         return;
     }
     if (d.held && d.held_job.table == st.table) {
-        d.held = false;
         d.held_job.sql = std::move(st.sql);
-        Impl::Job job = std::move(d.held_job);
-        d.held_job = Impl::Job();
-        d.enqueue(lk, std::move(job));
+        d.release_held(lk);
         return;
     }
     d.release_held(lk);
