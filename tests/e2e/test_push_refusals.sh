@@ -30,6 +30,9 @@ try_push() { push_status_code=0; PUSH_TIMEOUT=120 push_run "$@" || push_status_c
 
 # --- tokens ---
 push_token
+# A destination that holds a token but has received nothing reports no job (null, not an empty list).
+push_status destination | jq -e '.receive | has("job") and .job == null' >/dev/null ||
+  e2e_fail "status before any push: .receive.job is not null: $(push_status destination | jq -c .receive)"
 site="$PUSH_SITE"
 PUSH_SITE="not-$site"
 try_push

@@ -266,7 +266,11 @@ TXT;
 		$state['push'] = (object) \SiteLift\push_status( $path );
 		try {
 			list( , $args ) = $this->target( $opts );
-			$state['receive'] = (object) \SiteLift\token_info( $args );
+			$receive = \SiteLift\token_info( $args );
+			if ( array_key_exists( 'job', $receive ) && array() === $receive['job'] ) {
+				$receive['job'] = null; // no push received yet: null, as the REST status says, not []
+			}
+			$state['receive'] = (object) $receive;
 		} catch ( \Throwable $e ) {
 			$state['receive'] = (object) array( 'error' => $e->getMessage() );
 		}
