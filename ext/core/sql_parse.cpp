@@ -625,18 +625,26 @@ struct TableFileParser::Impl {
         const std::string_view head = s.substr(cols_pos, i - cols_pos);  // "(`a`,`b`) VALUES"
 
         ParsedStatement st;
-        st.kind = StatementKind::insert;
-        st.table = target;
         std::string& out = st.sql;
-        // Room for one piece (see kStatementSplitBytes), with headroom for values a transform makes longer,
-        // so the buffer rarely has to move. The loader's queue is bounded by sizes, so capacity beyond the
-        // size would be memory it does not count.
-        const size_t body = std::min(s.size() - cols_pos, kStatementSplitBytes + kSplitSlack);
-        out.reserve(qtarget.size() + 13 + body + (transform ? body / 16 + 256 : 0));
-        out = "INSERT INTO ";
-        out += qtarget;
-        out += ' ';
-        size_t copied = cols_pos;  // s[copied..] still to be copied to out
+        size_t copied = 0;  // s[copied..] still to be copied to out
+        // Starts a statement, the first or the next piece of a long one, whose rows follow at s[from]. Room
+        // for one piece (see kStatementSplitBytes), with headroom for values a transform makes longer, so the
+        // buffer rarely has to move; the loader's queue is bounded by sizes, so capacity beyond that would be
+        // memory it does not count.
+        auto start_piece = [&](size_t from, std::string_view sep) {
+            st = ParsedStatement();
+            st.kind = StatementKind::insert;
+            st.table = target;
+            const size_t body = std::min(s.size() - from, kStatementSplitBytes + kSplitSlack);
+            out.reserve(qtarget.size() + 14 + head.size() + body + (transform ? body / 16 + 256 : 0));
+            out = "INSERT INTO ";
+            out += qtarget;
+            out += ' ';
+            out += head;
+            out += sep;
+            copied = from;
+        };
+        start_piece(i, "");
 
         const size_t ncols = columns.size();
         const size_t n = s.size();
@@ -733,16 +741,7 @@ struct TableFileParser::Impl {
                 st.rows = tuples;
                 tuples = 0;
                 on_statement(std::move(st));
-                st = ParsedStatement();
-                st.kind = StatementKind::insert;
-                st.table = target;
-                out.reserve(qtarget.size() + 14 + head.size() + kStatementSplitBytes + kSplitSlack);
-                out = "INSERT INTO ";
-                out += qtarget;
-                out += ' ';
-                out += head;
-                out += ' ';
-                copied = i;
+                start_piece(i, " ");
             }
         }
         out.append(s.data() + copied, n - copied);
