@@ -87,8 +87,7 @@ struct ParallelLoader::Impl {
     std::exception_ptr error;
 
     // Producer only: a CREATE TABLE held back until the next statement shows whether the table's first INSERT
-    // can go with it.
-    bool held = false;
+    // can go with it (an opening job while held, an empty Job otherwise).
     Job held_job;
 
     bool all_done() const { return queue.empty() && busy == 0 && open_txns == 0; }
@@ -118,11 +117,13 @@ struct ParallelLoader::Impl {
         cv_work.notify_one();
     }
 
+    bool holding() const { return held_job.opening; }
+
     void release_held(std::unique_lock<std::mutex>& lk) {
-        if (!held) return;
-        held = false;
-        enqueue(lk, std::move(held_job));
+        if (!holding()) return;
+        Job job = std::move(held_job);
         held_job = Job();
+        enqueue(lk, std::move(job));
     }
 
     // Runs an opening job on c, which holds no open transaction.
@@ -275,13 +276,12 @@ void ParallelLoader::submit(ParsedStatement&& st) {
     // by side. Work on other tables goes on meanwhile: the end of one table overlaps the start of the next.
     if (st.kind == StatementKind::create_table) {
         d.release_held(lk);
-        d.held = true;
         d.held_job.opening = true;
         d.held_job.table = std::move(st.table);
         d.held_job.create = std::move(st.sql);
         return;
     }
-    if (d.held && d.held_job.table == st.table) {
+    if (d.holding() && d.held_job.table == st.table) {
         d.held_job.sql = std::move(st.sql);
         d.release_held(lk);
         return;
