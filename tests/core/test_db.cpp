@@ -928,13 +928,18 @@ ParsedStatement create_of(const std::string& table) {
     st.sql = "CREATE TABLE " + q(table) + " (`id` INT PRIMARY KEY, `v` VARCHAR(20), KEY `v` (`v`)) ENGINE=InnoDB";
     return st;
 }
-ParsedStatement insert_rows(const std::string& table, int from, int count) {
+ParsedStatement insert_of(const std::string& table, const std::string& values) {
     ParsedStatement st;
     st.kind = StatementKind::insert;
     st.table = table;
-    st.sql = "INSERT INTO " + q(table) + " (`id`,`v`) VALUES ";
-    for (int i = 0; i < count; ++i) st.sql += (i ? ",(" : "(") + std::to_string(from + i) + ",'r" + std::to_string(from + i) + "')";
+    st.sql = "INSERT INTO " + q(table) + " (`id`,`v`) VALUES " + values;
     return st;
+}
+// Rows from, from + 1, ... (count of them) as one INSERT.
+ParsedStatement insert_rows(const std::string& table, int from, int count) {
+    std::string values;
+    for (int i = 0; i < count; ++i) values += (i ? ",(" : "(") + std::to_string(from + i) + ",'r" + std::to_string(from + i) + "')";
+    return insert_of(table, values);
 }
 }  // namespace
 
@@ -1012,13 +1017,6 @@ TEST(Db, LoaderLoadsManyTablesSideBySide) {
 
 namespace {
 
-ParsedStatement insert_of(const std::string& table, const std::string& values) {
-    ParsedStatement st;
-    st.kind = StatementKind::insert;
-    st.table = table;
-    st.sql = "INSERT INTO " + q(table) + " (`id`,`v`) VALUES " + values;
-    return st;
-}
 
 std::string ledger_row(int chunk) { return "INSERT INTO `slt_cl_ledger` (`chunk`) VALUES (" + std::to_string(chunk) + ")"; }
 
