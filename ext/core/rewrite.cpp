@@ -119,6 +119,43 @@ inline bool continues_right(const uchar* p, size_t n, size_t i) {
     return false;
 }
 
+// a == b for len bytes, inlined: searches are short (a URL in some escaping), where a call to memcmp
+// costs more than the compare. Overlapping 8-byte words, so no byte outside either range is read.
+inline bool equal_bytes(const uchar* a, const char* b, size_t len) {
+    if (len >= 8) {
+        uint64_t x, y;
+        size_t i = 0;
+        for (; i + 8 < len; i += 8) {
+            std::memcpy(&x, a + i, 8);
+            std::memcpy(&y, b + i, 8);
+            if (x != y) return false;
+        }
+        std::memcpy(&x, a + len - 8, 8);
+        std::memcpy(&y, b + len - 8, 8);
+        return x == y;
+    }
+    if (len >= 4) {
+        uint32_t x, y, u, w;
+        std::memcpy(&x, a, 4);
+        std::memcpy(&y, b, 4);
+        std::memcpy(&u, a + len - 4, 4);
+        std::memcpy(&w, b + len - 4, 4);
+        return x == y && u == w;
+    }
+    for (size_t i = 0; i < len; ++i)
+        if (a[i] != uchar(b[i])) return false;
+    return true;
+}
+
+// Type letters that can start a serialized value ("a:", "O:", ..., "N;").
+struct SerializedStarts {
+    bool at[256] = {};
+    constexpr SerializedStarts() {
+        for (const char c : {'a', 'O', 'C', 's', 'S', 'E', 'i', 'd', 'b', 'r', 'R', 'N'}) at[uchar(c)] = true;
+    }
+};
+constexpr SerializedStarts kSerializedStart{};
+
 // ---------------------------------------------------------------------------------------------
 // Patterns.
 
@@ -457,9 +494,10 @@ struct LaneSet {
 static_assert(LaneSet::kMaxDelta == kMaxLaneDelta, "lane distance limits differ");
 
 #if defined(SITELIFT_X86_SIMD)
-// Vector part of the scan: the first candidate >= i among the positions the vector loop covers
-// (true, *found set), or false with *resume = where the byte-by-byte tail must continue. Candidates of
-// lanes beyond the vector set are not reported here; the caller checks those bytes itself.
+// Vector part of the scan: the first candidate >= i of the vector set's lanes (true, *found set), or
+// false with *resume = where a byte-by-byte tail must continue (n once the vector loops ran: they cover
+// every position). Candidates of lanes beyond the vector set are not reported here; the caller checks
+// those bytes itself.
 template <size_t NV>
 bool scan_sse2(const LaneSet& L, const uchar* p, size_t n, size_t i, size_t* found, size_t* resume) {
     if (n < L.max_delta + 16 || i >= n) {
@@ -488,14 +526,31 @@ bool scan_sse2(const LaneSet& L, const uchar* p, size_t n, size_t i, size_t* fou
             return true;
         }
     }
-    if (i < last + 16) {  // one overlapping block ends the vector part; positions before i are done
+    if (i < last + 16) {  // one overlapping block for all lanes; positions before i are done
         const unsigned m = block(last) & ~((1u << (i - last)) - 1u);
         if (m) {
             *found = last + static_cast<size_t>(__builtin_ctz(m));
             return true;
         }
     }
-    *resume = std::max(i, last + 16);  // never before i: positions below were done
+    // Lanes of a shorter distance have positions beyond that block: one more block each, ending at the
+    // lane's own last position (n - 1 - delta), so nothing is left for a byte-by-byte tail.
+    const size_t lo = std::max(i, last + 16);
+    size_t best = npos;
+    for (size_t l = 0; l < NV; ++l) {
+        const size_t at = n - 16 - L.delta[l];
+        if (lo >= at + 16) continue;
+        const __m128i a = _mm_loadu_si128(reinterpret_cast<const __m128i*>(p + at));
+        const __m128i b = _mm_loadu_si128(reinterpret_cast<const __m128i*>(p + at + L.delta[l]));
+        unsigned m = static_cast<unsigned>(_mm_movemask_epi8(_mm_and_si128(_mm_cmpeq_epi8(a, v1[l]), _mm_cmpeq_epi8(b, v2[l]))));
+        if (lo > at) m &= ~((1u << (lo - at)) - 1u);
+        if (m) best = std::min(best, at + static_cast<size_t>(__builtin_ctz(m)));
+    }
+    if (best != npos) {
+        *found = best;
+        return true;
+    }
+    *resume = n;
     return false;
 }
 
@@ -523,24 +578,84 @@ __attribute__((target("avx2"))) bool scan_avx2(const LaneSet& L, const uchar* p,
         v2[l] = _mm256_set1_epi8(static_cast<char>(L.b2[l]));
     }
     const size_t last = n - L.max_delta - 32;
+    // Two blocks per branch: long text without candidates is the common case.
+    for (; i + 32 <= last; i += 64) {
+        const uint32_t m0 = avx2_block<NV>(L, v1, v2, p, i);
+        const uint32_t m1 = avx2_block<NV>(L, v1, v2, p, i + 32);
+        if (m0 | m1) {
+            *found = m0 ? i + static_cast<size_t>(__builtin_ctz(m0)) : i + 32 + static_cast<size_t>(__builtin_ctz(m1));
+            return true;
+        }
+    }
     for (; i <= last; i += 32) {
         if (const uint32_t m = avx2_block<NV>(L, v1, v2, p, i)) {
             *found = i + static_cast<size_t>(__builtin_ctz(m));
             return true;
         }
     }
-    if (i < last + 32) {  // one overlapping block ends the vector part; positions before i are done
+    if (i < last + 32) {  // one overlapping block for all lanes; positions before i are done
         const uint32_t m = avx2_block<NV>(L, v1, v2, p, last) & ~static_cast<uint32_t>((uint64_t(1) << (i - last)) - 1u);
         if (m) {
             *found = last + static_cast<size_t>(__builtin_ctz(m));
             return true;
         }
     }
-    *resume = std::max(i, last + 32);
+    // Then one block per lane of a shorter distance, as in scan_sse2.
+    const size_t lo = std::max(i, last + 32);
+    size_t best = npos;
+    for (size_t l = 0; l < NV; ++l) {
+        const size_t at = n - 32 - L.delta[l];
+        if (lo >= at + 32) continue;
+        const __m256i a = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(p + at));
+        const __m256i b = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(p + at + L.delta[l]));
+        uint32_t m = static_cast<uint32_t>(_mm256_movemask_epi8(_mm256_and_si256(_mm256_cmpeq_epi8(a, v1[l]), _mm256_cmpeq_epi8(b, v2[l]))));
+        if (lo > at) m &= ~static_cast<uint32_t>((uint64_t(1) << (lo - at)) - 1u);
+        if (m) best = std::min(best, at + static_cast<size_t>(__builtin_ctz(m)));
+    }
+    if (best != npos) {
+        *found = best;
+        return true;
+    }
+    *resume = n;
     return false;
 }
 
 using ScanFn = bool (*)(const LaneSet&, const uchar*, size_t, size_t, size_t*, size_t*);
+
+// Values of kShortMin..kShortMax bytes (most stored values that are not long text: dates, GUIDs, short
+// URLs, JSON snippets) are scanned without a loop over the text: up to four overlapping 16-byte loads
+// give, per lane, the positions of b1 and of b2 as bit masks, and the candidates are
+// b1-mask & (b2-mask >> delta). Nothing outside p[0, n) is read.
+constexpr size_t kShortMin = 16, kShortMax = 64;
+
+template <size_t NV>
+__attribute__((always_inline)) inline uint64_t short_candidates(const LaneSet& L, const uchar* p, size_t n) {
+    uint64_t m1[NV] = {}, m2[NV] = {};
+    for (size_t off = 0;; off += 16) {
+        const size_t at = std::min(off, n - 16);
+        const __m128i x = _mm_loadu_si128(reinterpret_cast<const __m128i*>(p + at));
+        for (size_t l = 0; l < NV; ++l) {
+            m1[l] |= uint64_t(static_cast<unsigned>(_mm_movemask_epi8(_mm_cmpeq_epi8(x, _mm_set1_epi8(static_cast<char>(L.b1[l])))))) << at;
+            m2[l] |= uint64_t(static_cast<unsigned>(_mm_movemask_epi8(_mm_cmpeq_epi8(x, _mm_set1_epi8(static_cast<char>(L.b2[l])))))) << at;
+        }
+        if (at + 16 >= n) break;
+    }
+    uint64_t c = 0;
+    for (size_t l = 0; l < NV; ++l) {
+        const size_t valid = n - L.delta[l];  // positions i with i + delta < n
+        c |= m1[l] & (m2[l] >> L.delta[l]) & (valid >= 64 ? ~uint64_t(0) : (uint64_t(1) << valid) - 1);
+    }
+    return c;
+}
+
+__attribute__((always_inline)) inline uint64_t short_candidates(const LaneSet& L, const uchar* p, size_t n) {
+    switch (L.count) {
+        case 1: return short_candidates<1>(L, p, n);
+        case 2: return short_candidates<2>(L, p, n);
+        case 3: return short_candidates<3>(L, p, n);
+        default: return short_candidates<4>(L, p, n);
+    }
+}
 
 ScanFn pick_scan(size_t nv) {
     static const bool avx2 = __builtin_cpu_supports("avx2");
@@ -608,13 +723,14 @@ struct Rewriter::Impl {
     size_t first_raw(const uchar* p, size_t n) const;
     bool has_raw_occurrence(const uchar* p, size_t n) const { return first_raw(p, n) != npos; }
     bool boundaries_ok(const Pattern& pat, const uchar* p, size_t n, size_t s) const;
-    bool next_match(const uchar* p, size_t n, size_t from, bool markers, size_t& at, uint32_t& which) const;
+    // cand: where to look for candidates first (npos: at from); no candidate in [from, cand) verifies.
+    bool next_match(const uchar* p, size_t n, size_t from, size_t cand, bool markers, size_t& at, uint32_t& which) const;
 
     // first_hit: first_raw(v) when the caller has it already, npos when it has not looked.
     void process_text(std::string_view v, size_t base, int depth, Ctx& ctx, bool top, size_t first_hit) const;
     bool process_serialized(std::string_view v, size_t base, int depth, Ctx& ctx, bool top) const;
-    // start: no match begins before it (a first_raw() hint).
-    void process_plain(std::string_view v, size_t base, Ctx& ctx, bool markers, size_t start = 0) const;
+    // hit: first_raw(v) when known (npos: not known); no match begins before hit - max_offset.
+    void process_plain(std::string_view v, size_t base, Ctx& ctx, bool markers, size_t hit = npos) const;
     // Handles "[vc_raw_..." at s; returns how many bytes it covers (0: not a block).
     size_t process_vc_block(std::string_view v, size_t s, size_t base, Ctx& ctx) const;
 };
@@ -802,6 +918,11 @@ size_t Rewriter::Impl::next_candidate(const uchar* p, size_t n, size_t from) con
     if (lanes.empty()) return npos;
     size_t i = from;
 #if defined(SITELIFT_X86_SIMD)
+    if (n >= kShortMin && n <= kShortMax && lanes.size() <= vec.count) {
+        if (from >= n) return npos;
+        const uint64_t m = short_candidates(vec, p, n) & (~uint64_t(0) << from);
+        return m ? static_cast<size_t>(__builtin_ctzll(m)) : npos;
+    }
     if (lanes.size() > vec.count) {
         // More lanes than the vector loops take (many unrelated literal pairs): vector-scan the first
         // ones, and check the others byte by byte up to the vector candidate.
@@ -833,10 +954,36 @@ size_t Rewriter::Impl::next_candidate(const uchar* p, size_t n, size_t from) con
 // that verifies (npos: none). No occurrence of any search starts before that minus max_offset.
 size_t Rewriter::Impl::first_raw(const uchar* p, size_t n) const {
     if (n < min_value_len) return npos;
+    auto verifies = [&](size_t c) {
+        for (const Lane& l : lanes) {
+            if (p[c] != l.b1 || c + l.delta >= n || p[c + l.delta] != l.b2) continue;
+            auto occurs = [&](const Member& m) {
+                if (c < m.offset) return false;
+                const size_t st = c - m.offset;
+                return st + m.len <= n && equal_bytes(p + st, m.search, m.len);
+            };
+            for (const uint16_t k : l.always)
+                if (occurs(l.members[k])) return true;
+            const long dpos = static_cast<long>(c) + l.disc;
+            if (dpos >= 0 && dpos < static_cast<long>(n)) {
+                const uchar b = p[dpos];
+                for (uint32_t k = l.bucket_begin[b]; k < l.bucket_begin[b + 1]; ++k)
+                    if (occurs(l.members[l.bucket[k]])) return true;
+            }
+        }
+        return false;
+    };
     size_t c;
 #if defined(SITELIFT_X86_SIMD)
-    if (n < vec.max_delta + 16 && lanes.size() <= vec.count) {
-        // Short values: straight to the byte loop (the vector loops need max_delta + 16 bytes).
+    if (lanes.size() <= vec.count && n >= kShortMin && n <= kShortMax) {
+        for (uint64_t m = short_candidates(vec, p, n); m; m &= m - 1) {
+            c = static_cast<size_t>(__builtin_ctzll(m));
+            if (verifies(c)) return c;
+        }
+        return npos;
+    }
+    if (n < kShortMin && lanes.size() <= vec.count) {
+        // Very short values: straight to the byte loop (the vector loops need more bytes).
         c = npos;
         for (size_t i = 0; i < n && c == npos; ++i) {
             if (!first_lane_byte[p[i]]) continue;
@@ -853,25 +1000,8 @@ size_t Rewriter::Impl::first_raw(const uchar* p, size_t n) const {
 #else
     c = next_candidate(p, n, 0);
 #endif
-    while (c != npos) {
-        for (const Lane& l : lanes) {
-            if (p[c] != l.b1 || c + l.delta >= n || p[c + l.delta] != l.b2) continue;
-            auto occurs = [&](const Member& m) {
-                if (c < m.offset) return false;
-                const size_t st = c - m.offset;
-                return st + m.len <= n && std::memcmp(p + st, m.search, m.len) == 0;
-            };
-            for (const uint16_t k : l.always)
-                if (occurs(l.members[k])) return c;
-            const long dpos = static_cast<long>(c) + l.disc;
-            if (dpos >= 0 && dpos < static_cast<long>(n)) {
-                const uchar b = p[dpos];
-                for (uint32_t k = l.bucket_begin[b]; k < l.bucket_begin[b + 1]; ++k)
-                    if (occurs(l.members[l.bucket[k]])) return c;
-            }
-        }
-        c = next_candidate(p, n, c + 1);
-    }
+    for (; c != npos; c = next_candidate(p, n, c + 1))
+        if (verifies(c)) return c;
     return npos;
 }
 
@@ -895,11 +1025,11 @@ bool Rewriter::Impl::boundaries_ok(const Pattern& pat, const uchar* p, size_t n,
 // in [from, c)), inside R; so R overlaps P's span and agrees with P's bytes there: R is one of P's
 // precomputed rivals at a distance d = st - R's start. Checking those (usually none for a site move)
 // replaces scanning the following candidates.
-bool Rewriter::Impl::next_match(const uchar* p, size_t n, size_t from, bool markers, size_t& at,
+bool Rewriter::Impl::next_match(const uchar* p, size_t n, size_t from, size_t cand, bool markers, size_t& at,
                                 uint32_t& which) const {
     size_t best = npos, best_len = 0;
     uint32_t best_pat = 0;
-    for (size_t c = next_candidate(p, n, from); c != npos;) {
+    for (size_t c = cand != npos && cand >= from ? cand : next_candidate(p, n, from); c != npos;) {
         for (const Lane& l : lanes) {
             if (p[c] != l.b1 || c + l.delta >= n || p[c + l.delta] != l.b2) continue;
             // Only members whose byte at the lane's telling position equals the text's can match there.
@@ -923,7 +1053,7 @@ bool Rewriter::Impl::next_match(const uchar* p, size_t n, size_t from, bool mark
                         std::memcpy(&head, p + st, 4);
                         if (head != m.head) continue;
                     }
-                    if (std::memcmp(p + st, m.search, len) != 0) continue;
+                    if (!equal_bytes(p + st, m.search, len)) continue;
                     const Pattern& pat = patterns[m.pattern];
                     if (pat.marker ? !markers : !boundaries_ok(pat, p, n, st)) continue;
                     best = st;
@@ -947,7 +1077,7 @@ bool Rewriter::Impl::next_match(const uchar* p, size_t n, size_t from, bool mark
         const Pattern& q = patterns[r.pattern];
         const size_t len = q.search.size();
         if (st > best || (st == best && len <= best_len) || st + len > n) continue;
-        if (std::memcmp(p + st, q.search.data(), len) != 0) continue;
+        if (!equal_bytes(p + st, q.search.data(), len)) continue;
         if (q.marker ? !markers : !boundaries_ok(q, p, n, st)) continue;
         best = st;
         best_len = len;
@@ -992,7 +1122,7 @@ public:
         if (i + 1 < n) {
             const uchar c = p[i];
             if (c == 'N' && p[i + 1] == ';') starts_like_ = true;
-            else if (p[i + 1] == ':' && std::strchr("aOCsSEidbrR", c) && c != 0) starts_like_ = true;
+            else if (p[i + 1] == ':' && kSerializedStart.at[c] && c != 'N') starts_like_ = true;
         }
     }
 
@@ -1089,15 +1219,19 @@ private:
 
 }  // namespace
 
-void Rewriter::Impl::process_plain(std::string_view v, size_t base, Ctx& ctx, bool markers, size_t start) const {
+void Rewriter::Impl::process_plain(std::string_view v, size_t base, Ctx& ctx, bool markers, size_t hit) const {
     const uchar* p = reinterpret_cast<const uchar*>(v.data());
     const size_t n = v.size();
     const size_t first_edit = ctx.edits.size();
     const size_t arena_mark = ctx.arena.size();
-    size_t pos = start, at = 0;
+    // A match starts at hit - max_offset or later, and its candidate is hit or later: the candidates in
+    // between were looked at by first_raw already.
+    size_t pos = hit == npos ? 0 : hit >= max_offset ? hit - max_offset : 0, at = 0;
+    size_t cand = hit;
     uint32_t which = 0;
     std::optional<UnsafeZones> zones;  // built at the first match only
-    while (pos < n && next_match(p, n, pos, markers, at, which)) {
+    while (pos < n && next_match(p, n, pos, cand, markers, at, which)) {
+        cand = npos;
         const Pattern& pat = patterns[which];
         if (!zones) zones.emplace(p, n);
         if (zones->unsafe(at)) {
@@ -1466,7 +1600,7 @@ void Rewriter::Impl::process_text(std::string_view v, size_t base, int depth, Ct
     size_t lead = 0;
     if (top)
         while (lead < v.size() && is_php_space(p[lead])) ++lead;
-    if (depth < kMaxTextNesting && lead + 1 < v.size() && std::strchr("aOCsSEidbrRN", p[lead]) && p[lead] != 0) {
+    if (depth < kMaxTextNesting && lead + 1 < v.size() && kSerializedStart.at[p[lead]]) {
         const size_t edits_mark = ctx.edits.size();
         const size_t arena_mark = ctx.arena.size();
         const bool unsafe_mark = ctx.unsafe;
@@ -1475,7 +1609,7 @@ void Rewriter::Impl::process_text(std::string_view v, size_t base, int depth, Ct
         ctx.arena.truncate(arena_mark);
         ctx.unsafe = unsafe_mark;
     }
-    process_plain(v, base, ctx, /*markers=*/true, first_hit >= max_offset ? first_hit - max_offset : 0);
+    process_plain(v, base, ctx, /*markers=*/true, first_hit);
 }
 
 // =============================================================================================
@@ -1528,7 +1662,7 @@ bool Rewriter::rewrite(std::string_view value, std::string& out, RewriteReport* 
         for (const Edit& e : ctx.edits) same_spans = same_spans && e.rep_len == e.len;
         if (same_spans) {
             for (const Edit& e : ctx.edits) {
-                if (std::memcmp(value.data() + e.pos, ctx.rep_data(e), e.len) != 0) {
+                if (!equal_bytes(reinterpret_cast<const uchar*>(value.data()) + e.pos, ctx.rep_data(e), e.len)) {
                     same = false;
                     break;
                 }
@@ -1542,12 +1676,10 @@ bool Rewriter::rewrite(std::string_view value, std::string& out, RewriteReport* 
         }
         if (same) return false;
     }
-    out.resize(static_cast<size_t>(static_cast<long long>(value.size()) + delta));
-    char* w = &out[0];
-    for_each_piece(value, ctx, 0, [&](const char* d, size_t len) {
-        std::memcpy(w, d, len);
-        w += len;
-    });
+    // clear + reserve + append rather than resize: no zero-filling of bytes about to be written.
+    out.clear();
+    out.reserve(static_cast<size_t>(static_cast<long long>(value.size()) + delta));
+    for_each_piece(value, ctx, 0, [&](const char* d, size_t len) { out.append(d, len); });
     if (report) ++report->values_changed;
     return true;
 }

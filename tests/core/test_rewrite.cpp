@@ -327,6 +327,30 @@ TEST(RewritePlain, MatchAtEveryOffsetAndLength) {
     }
 }
 
+TEST(RewritePlain, EveryLaneFindsASearchAtEveryPositionOfEveryLength) {
+    // Searches with unrelated bytes get scanner lanes of their own, of different distances; a search can
+    // sit anywhere in a value of any length, including its very end, where a lane of a shorter distance
+    // has positions the longest one does not reach (short values are scanned as bit masks, longer ones in
+    // blocks, with more than four lanes the rest byte by byte).
+    const Pairs few = {{"QZ", "1"}, {"J~~~~~~~K", "2"}, {"V~~~W", "3"}};
+    const Pairs many = {{"QZ", "1"}, {"J~~~~~~~K", "2"}, {"V~~~W", "3"}, {"XY", "4"}, {"G~~H", "5"}, {"B~~~~~P", "6"}};
+    for (const Pairs* pairs : {&few, &many}) {
+        const Rewriter r(*pairs);
+        for (const auto& [search, replace] : *pairs) {
+            for (size_t n = search.size(); n <= 120; ++n) {
+                for (size_t at = 0; at + search.size() <= n; ++at) {
+                    if (n > 72 && at > 36 && at + search.size() + 36 < n) continue;  // the middle of long values
+                    const std::string in = std::string(at, '~') + search + std::string(n - at - search.size(), '~');
+                    const std::string want = std::string(at, '~') + replace + std::string(n - at - search.size(), '~');
+                    std::string out;
+                    ASSERT_TRUE(r.rewrite(in, out)) << pairs->size() << " pairs, " << search << " at " << at << " of " << n;
+                    ASSERT_EQ(out, want);
+                }
+            }
+        }
+    }
+}
+
 // A straightforward reference of the plain-text rule, checked against the rewriter on random text.
 namespace naive {
 bool word(int c) { return std::isalnum(c) || c >= 0x80 || c == '-' || c == '.' || c == '_'; }
