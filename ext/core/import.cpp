@@ -995,14 +995,29 @@ private:
             const bool in_chunked_file = !st["file_chunk"].is_null();
             if (in_chunked_file && e.path.rfind("chunks/", 0) != 0)
                 throw Error(ErrorKind::archive, "'" + e.path + "' interrupts the slices of a big file");
-            if (e.path == "manifest.json" && e.type == EntryType::file) {
-                manifest_file_.reset(std::fopen(w.manifest.c_str(), "wb"));
+            // A manifest larger than a part comes as slices "manifest-slices/<offset>", in order, each in a part
+            // of its own, and ends with "manifest.json" (the whole manifest when it fits one part).
+            const bool manifest_slice = e.path.rfind("manifest-slices/", 0) == 0;
+            const uint64_t manifest_have = st.value("manifest_received", uint64_t(0));
+            if (manifest_have > 0 && !manifest_slice && e.path != "manifest.json")
+                throw Error(ErrorKind::archive, "'" + e.path + "' follows a slice of manifest.json");
+            if ((manifest_slice || e.path == "manifest.json") && e.type == EntryType::file) {
+                if (manifest_slice) {
+                    if (e.path.compare(std::strlen("manifest-slices/"), std::string::npos, std::to_string(manifest_have)) != 0)
+                        throw Error(ErrorKind::archive, "'" + e.path + "' is not the next slice of manifest.json");
+                }
+                // What a part that was not acknowledged appended is cut off again (it comes again).
+                manifest_file_.reset(std::fopen(w.manifest.c_str(), manifest_have == 0 ? "wb" : "r+b"));
                 if (!manifest_file_) throw_errno(ErrorKind::io, "cannot keep the manifest", errno);
+                if (manifest_have > 0 && (::ftruncate(::fileno(manifest_file_.get()), static_cast<off_t>(manifest_have)) != 0 ||
+                                          ::fseeko(manifest_file_.get(), 0, SEEK_END) != 0))
+                    throw_errno(ErrorKind::io, "cannot keep the manifest", errno);
                 copy_manifest(r, e);
                 if (std::fflush(manifest_file_.get()) != 0 || ::fsync(::fileno(manifest_file_.get())) != 0)
                     throw_errno(ErrorKind::io, "cannot keep the manifest", errno);
                 manifest_file_.reset();
-                st["manifest_seen"] = true;
+                if (manifest_slice) st["manifest_received"] = manifest_have + e.size;
+                else st["manifest_seen"] = true;
             } else if (e.path.rfind("database/", 0) == 0) {
                 // 2 MiB a worker (two statements of the dump's 1 MiB): this runs in a php-fpm worker, and deeper
                 // queues only hold more of the part in memory, not load it faster.

@@ -3,6 +3,7 @@
 #include <fcntl.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cerrno>
 #include <cstring>
 #include <ctime>
@@ -242,7 +243,7 @@ void ManifestWriter::warn(const std::string& message) {
         warnings_.push_back("(further warnings omitted)");
 }
 
-void ManifestWriter::write_to(ArchiveWriter& out, const SiteInfo& site, const json& extra, int64_t mtime) {
+std::string ManifestWriter::head(const SiteInfo& site, const json& extra) const {
     json head = json::object();
     head["format"] = "sitelift-archive";
     head["format_version"] = SITELIFT_ARCHIVE_FORMAT;
@@ -256,27 +257,52 @@ void ManifestWriter::write_to(ArchiveWriter& out, const SiteInfo& site, const js
     std::string prefix = head.dump(-1, ' ', false, json::error_handler_t::replace);
     prefix.pop_back();  // the closing brace
     prefix += ",\"entries\":[";
-    const std::string suffix = "\n]}\n";
+    return prefix;
+}
 
+void ManifestWriter::write_to(ArchiveWriter& out, const SiteInfo& site, const json& extra, int64_t mtime) {
+    const std::string h = head(site, extra);
+    write_range(out, "manifest.json", h, 0, text_size(h), mtime);
+}
+
+void ManifestWriter::write_range(ArchiveWriter& out, const std::string& path, const std::string& head, uint64_t from,
+                                 uint64_t len, int64_t mtime) {
+    if (from > text_size(head) || len > text_size(head) - from)
+        throw Error(ErrorKind::state, "internal: a piece of manifest.json beyond its end");
     EntryInfo info;
-    info.path = "manifest.json";
+    info.path = path;
     info.type = EntryType::file;
-    info.size = prefix.size() + spool_bytes_ + suffix.size();
+    info.size = len;
     info.mode = 0644;
     info.mtime = mtime;
     out.begin_entry(info);
-    out.write_data(prefix.data(), prefix.size());
-    if (std::fflush(spool_) != 0 || std::fseek(spool_, 0, SEEK_SET) != 0)
-        throw_errno(ErrorKind::io, "cannot rewind the manifest spool", errno);
-    std::vector<char> buf(1 << 16);
-    uint64_t left = spool_bytes_;
-    while (left > 0) {
-        size_t n = std::fread(buf.data(), 1, std::min<uint64_t>(buf.size(), left), spool_);
-        if (n == 0) throw_errno(ErrorKind::io, "cannot read the manifest spool", errno ? errno : EIO);
-        out.write_data(buf.data(), n);
-        left -= n;
+    const uint64_t to = from + len;
+    // The head's part of the range.
+    if (from < head.size()) {
+        const uint64_t n = std::min<uint64_t>(to, head.size()) - from;
+        out.write_data(head.data() + from, n);
     }
-    out.write_data(suffix.data(), suffix.size());
+    // The spool's part: [a, b) of the spool.
+    const uint64_t a = std::clamp<uint64_t>(from, head.size(), head.size() + spool_bytes_) - head.size();
+    const uint64_t b = std::clamp<uint64_t>(to, head.size(), head.size() + spool_bytes_) - head.size();
+    if (b > a) {
+        if (std::fflush(spool_) != 0 || ::fseeko(spool_, static_cast<off_t>(a), SEEK_SET) != 0)
+            throw_errno(ErrorKind::io, "cannot rewind the manifest spool", errno);
+        std::vector<char> buf(1 << 16);
+        uint64_t left = b - a;
+        while (left > 0) {
+            size_t n = std::fread(buf.data(), 1, std::min<uint64_t>(buf.size(), left), spool_);
+            if (n == 0) throw_errno(ErrorKind::io, "cannot read the manifest spool", errno ? errno : EIO);
+            out.write_data(buf.data(), n);
+            left -= n;
+        }
+    }
+    // The tail's part.
+    const uint64_t tail_at = head.size() + spool_bytes_;
+    if (to > tail_at) {
+        const uint64_t t0 = std::max(from, tail_at) - tail_at;
+        out.write_data(kTail.data() + t0, static_cast<size_t>(to - tail_at - t0));
+    }
     out.end_entry();
 }
 

@@ -15,6 +15,7 @@
 #include <cstdio>
 #include <functional>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include <nlohmann/json.hpp>
@@ -77,6 +78,15 @@ public:
     void warn(const std::string& message);
     const std::vector<std::string>& warnings() const { return warnings_; }
     void write_to(ArchiveWriter& out, const SiteInfo& site, const nlohmann::json& extra, int64_t mtime);
+
+    // manifest.json in pieces, for a push whose manifest is larger than one part: its text is
+    // head(...) + the spool + kTail, and write_range() writes bytes [from, from + len) of that text as the
+    // file `path`. The head holds the time it was made, so a push makes it once and keeps it.
+    std::string head(const SiteInfo& site, const nlohmann::json& extra) const;
+    static constexpr std::string_view kTail = "\n]}\n";
+    uint64_t text_size(const std::string& head) const { return head.size() + spool_bytes_ + kTail.size(); }
+    void write_range(ArchiveWriter& out, const std::string& path, const std::string& head, uint64_t from, uint64_t len,
+                     int64_t mtime);
 
 private:
     std::FILE* spool_;

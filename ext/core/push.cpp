@@ -865,15 +865,32 @@ private:
             BuildInput*& p;
             ~Reset() { p = nullptr; }
         } reset{in_};
-        // The part's header names the last part, and comes before its ciphertext: the manifest, which ends the
-        // push, is always a segment of its own, so a segment knows at its start whether it is the last.
-        const bool last = cursor.value("phase", "site") == "manifest";
+        // The part's header names the last part, and comes before its ciphertext. The manifest, which ends the
+        // push, starts a segment of its own; when the rest of it is larger than a segment, that segment holds
+        // the next slice of it (see build_segment), so a segment knows at its start whether it is the last.
+        // The manifest's head holds the time it was made: it is made once, kept in the cursor, and every
+        // slice is cut from the same text.
+        row_cap_ = UINT64_MAX;
+        const bool manifest_phase = cursor.value("phase", "site") == "manifest";
+        json start = cursor;
+        if (manifest_phase && !start.contains("manifest_head")) {
+            ManifestWriter m(paths_->manifest, start.value("manifest_bytes", uint64_t(0)),
+                             start.value("manifest_count", uint64_t(0)), in.warnings.get<std::vector<std::string>>());
+            start["manifest_head"] = m.head(in.site, manifest_options());
+        }
         for (;;) {
             Prepared p;
             p.index = part_index;
             p.base = cursor;
-            p.cursor_after = cursor;
+            p.cursor_after = start;
+            bool last = false;
+            if (manifest_phase) {
+                const uint64_t size = start["manifest_head"].get_ref<const std::string&>().size() +
+                                      start.value("manifest_bytes", uint64_t(0)) + ManifestWriter::kTail.size();
+                last = size - start.value("manifest_sent", uint64_t(0)) <= budget;
+            }
             SegmentFile file(paths_->segment_next, in.max_part);
+            rows_tried_ = 0;
             Sha256 hash;
             try {
                 PartSealer sealer(enc_, in.job, part_index, last, [&](const char* d, size_t n) {
@@ -884,12 +901,22 @@ private:
                               [&](const void* d, size_t n) { sealer.update(static_cast<const char*>(d), n); });
                 sealer.finish();
             } catch (const SegmentTooBig&) {
+                // Incompressible data: make it again from the same cursor, smaller. Table chunks are cut by a row
+                // count from the table's average row size, which a run of rows far larger than the average
+                // defeats: their row count halves too, down to chunks of a single row.
+                bool smaller = false;
                 if (budget > (64u << 10)) {
-                    budget /= 2;  // incompressible data: make it again from the same cursor, smaller
-                    continue;
+                    budget /= 2;
+                    smaller = true;
                 }
-                throw Error(ErrorKind::state, "a single entry (" + p.info.item + ") does not fit into the destination's "
-                                              "largest request; raise its post_max_size");
+                if (rows_tried_ > 1) {
+                    row_cap_ = rows_tried_ / 2;
+                    smaller = true;
+                }
+                if (smaller) continue;
+                throw Error(ErrorKind::state, "a single entry (" + (p.info.item.empty() ? p.info.phase : p.info.item) +
+                                              ") does not fit into the destination's largest request; raise its "
+                                              "post_max_size");
             }
             file.finish();
             p.sealed_bytes = file.size();
@@ -911,6 +938,7 @@ private:
         st_["budget"] = p.next_budget;
         st_["row_bytes"] = p.row_bytes;
         st_["warnings"] = p.warnings;
+        if (p.cursor_after.contains("manifest_parts")) st_["manifest_parts"] = p.cursor_after["manifest_parts"];
         sealed_index_ = p.index;
         sealed_sha256_ = p.sealed_sha256;
         st_["pending"] = {{"index", p.index},          {"last", p.info.last},  {"bytes", p.info.bytes},
@@ -949,9 +977,11 @@ private:
 
 
     // Fills one segment from `cursor` (advanced in place) with about `budget` uncompressed bytes, giving the
-    // compressed archive to `out` as it is made. `last`: the segment holds the manifest (and nothing else).
+    // compressed archive to `out` as it is made. A segment that starts in the manifest phase holds the
+    // manifest and nothing else: all of the rest of it when `last`, else the next `budget` bytes of it.
     void build_segment(json& cursor, uint64_t budget, bool last, SegmentInfo& info,
                        const std::function<void(const void*, size_t)>& out) {
+        const bool manifest_segment = cursor.value("phase", "site") == "manifest";
         WriterOptions wo;
         wo.compression = Compression::zstd;
         // A segment holds one phase. Files are mostly media that zstd barely shrinks: its fast level -1 makes
@@ -1002,12 +1032,21 @@ private:
                     if (!add_file_entries(w, manifest, cursor, budget, used, info)) cursor["phase"] = "manifest";
                     else break;  // the segment is full
                 } else if (phase == "manifest") {
-                    if (!last) break;  // the manifest starts a segment of its own (see prepare)
+                    if (!manifest_segment) break;  // the manifest starts a segment of its own (see prepare)
                     info.phase = "files";
-                    json extra = {{"compression", "zstd"}, {"all_tables", opt_.all_tables}, {"excludes", opt_.excludes},
-                                  {"push", true}};
-                    manifest.write_to(w, site, extra, mtime);
-                    used += manifest.spool_bytes();
+                    info.item = "manifest.json";
+                    // The whole manifest is "manifest.json"; a manifest larger than a part goes as slices
+                    // "manifest-slices/<offset>", the last of which is "manifest.json" (the destination joins them).
+                    const std::string& head = cursor["manifest_head"].get_ref<const std::string&>();
+                    const uint64_t size = manifest.text_size(head);
+                    const uint64_t sent = cursor.value("manifest_sent", uint64_t(0));
+                    const uint64_t len = last ? size - sent : std::min<uint64_t>(budget, size - sent);
+                    manifest.write_range(w, last ? "manifest.json" : "manifest-slices/" + std::to_string(sent), head,
+                                         sent, len, mtime);
+                    used += len;
+                    cursor["manifest_sent"] = sent + len;
+                    cursor["manifest_parts"] = cursor.value("manifest_parts", uint64_t(0)) + 1;
+                    if (!last) break;  // one slice a segment
                     cursor["phase"] = "end";
                     info.last = true;
                 } else {
@@ -1021,6 +1060,11 @@ private:
         cursor["manifest_bytes"] = manifest.spool_bytes();
         cursor["manifest_count"] = manifest.count();
         if (info.last != last) throw Error(ErrorKind::state, "internal: a part ended otherwise than it was sealed");
+    }
+
+    // manifest.json's "options".
+    json manifest_options() const {
+        return {{"compression", "zstd"}, {"all_tables", opt_.all_tables}, {"excludes", opt_.excludes}, {"push", true}};
     }
 
     // Warnings go into the job state (and from there into the manifest of the last segment).
@@ -1061,7 +1105,9 @@ private:
         DumpOptions dopt;
         dopt.strip_foreign_keys = true;
         dopt.continuation = chunk > 0;
-        dopt.max_rows = std::max<uint64_t>(1, target / row_bytes);
+        dopt.max_rows = std::min<uint64_t>(std::max<uint64_t>(1, target / row_bytes), row_cap_);
+        rows_tried_ = std::max(rows_tried_, dopt.max_rows);
+        info.item = table;  // named if even one row does not fit
         dopt.after_key = cursor.value("key", std::vector<std::string>{});
         dopt.offset = cursor.value("offset", uint64_t(0));
         std::string& sql = sql_buffer_;  // kept from chunk to chunk (only one segment is built at a time)
@@ -1076,7 +1122,6 @@ private:
         r.rows = res.rows;
         r.checksum = res.checksum;
         manifest.add(r);
-        info.item = table;
         if (res.rows > 0) in_->row_bytes[table] = std::max<uint64_t>(sql.size() / res.rows, 16);
         if (res.rows < dopt.max_rows) {  // the table is complete
             cursor["table"] = cursor.value("table", uint64_t(0)) + 1;
@@ -1259,6 +1304,9 @@ private:
     std::string sealed_sha256_;  // the pending segment's SHA-256 (hex), when known
     uint64_t sealed_index_ = UINT64_MAX;  // the part sealed_sha256_ belongs to
     std::string sql_buffer_;          // a table chunk's SQL, while a segment is built
+    // While prepare() makes a segment: the most rows a table chunk may take (lowered when the segment came
+    // out too big), and the most any chunk of the attempt asked for.
+    uint64_t row_cap_ = UINT64_MAX, rows_tried_ = 0;
     std::unique_ptr<Connection> conn_;
     Http http_;
     bool handshaken_ = false;

@@ -1,6 +1,7 @@
 // Tests for ArchiveWriter / ArchiveReader: round trips, GNU tar interoperability, limits and failures.
 #include "archive.hpp"
 #include "error.hpp"
+#include "manifest.hpp"
 
 #include <archive.h>
 #include <archive_entry.h>
@@ -445,6 +446,58 @@ TEST(Archive, AddFileConvenience) {
     EXPECT_EQ(got[0].info.mode, 0640u);
     EXPECT_EQ(got[0].info.mtime, 1700000123);
     EXPECT_EQ(got[1].info.size, 0u);
+}
+
+// A push sends a manifest larger than a part in slices cut anywhere (in its head, its records or its tail):
+// joined, they are exactly manifest.json as write_to writes it.
+TEST(Manifest, SlicesCutAnywhereJoinToTheWholeManifest) {
+    ManifestWriter m;
+    for (int i = 0; i < 40; ++i) {
+        EntryRecord r;
+        r.path = "files/wp-content/uploads/f" + std::to_string(i) + ".jpg";
+        r.type = "file";
+        r.size = static_cast<uint64_t>(i) * 1000;
+        r.mode = 0644;
+        r.mtime = 1700000000 + i;
+        r.sha256 = std::string(64, static_cast<char>('a' + i % 6));
+        m.add(r);
+    }
+    m.warn("a warning");
+    SiteInfo site;
+    site.home = site.siteurl = "https://old.example";
+    site.table_prefix = "wp_";
+    const nlohmann::json extra = {{"push", true}};
+    const std::string head = m.head(site, extra);
+    const uint64_t size = m.text_size(head);
+    auto written = [&](const std::function<void(ArchiveWriter&)>& fn) {
+        MemSink sink;
+        ArchiveWriter w(sink.sink(), opts(Compression::none, false));
+        fn(w);
+        w.close();
+        ArchiveReader r(source_of(*sink.data));
+        std::string joined;
+        for (const auto& e : read_all(r)) joined += e.data;
+        return joined;
+    };
+    const std::string whole = written([&](ArchiveWriter& w) { m.write_range(w, "manifest.json", head, 0, size, 0); });
+    ASSERT_EQ(whole.size(), size);
+    EXPECT_EQ(whole.substr(0, head.size()), head);
+    EXPECT_EQ(whole.substr(whole.size() - 4), "\n]}\n");
+    EXPECT_NO_THROW(nlohmann::json::parse(whole));
+    const uint64_t spool_end = size - ManifestWriter::kTail.size();
+    for (uint64_t a : {uint64_t(0), uint64_t(1), head.size() - 1, head.size(), head.size() + 1, size / 2, spool_end - 1,
+                       spool_end, spool_end + 1, size - 1, size}) {
+        for (uint64_t b : {a, a + 1, head.size() + 7, spool_end, spool_end + 2, size}) {
+            if (b < a || b > size) continue;
+            const std::string three = written([&](ArchiveWriter& w) {
+                m.write_range(w, "manifest-slices/0", head, 0, a, 0);
+                m.write_range(w, "manifest-slices/" + std::to_string(a), head, a, b - a, 0);
+                m.write_range(w, "manifest.json", head, b, size - b, 0);
+            });
+            ASSERT_EQ(three, whole) << "cut at " << a << " and " << b;
+        }
+    }
+    EXPECT_THROW(written([&](ArchiveWriter& w) { m.write_range(w, "x", head, size - 2, 3, 0); }), Error);
 }
 
 TEST(Archive, EmptyArchiveAndOddTimes) {

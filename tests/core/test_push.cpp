@@ -551,6 +551,25 @@ public:
         json extra = {{"compression", "zstd"}, {"all_tables", false}, {"excludes", json::array()}, {"push", true}};
         manifest_.write_to(*w_, site_, extra, kMtime);
     }
+    // Ends the open segment, then sends the manifest the way a push sends one larger than a part: `pieces`
+    // slices of about equal size, each in a segment of its own, "manifest-slices/<offset>" and last
+    // "manifest.json". Leaves no segment open.
+    void manifest_in_slices(size_t pieces) {
+        end();
+        json extra = {{"compression", "zstd"}, {"all_tables", false}, {"excludes", json::array()}, {"push", true}};
+        const std::string head = manifest_.head(site_, extra);
+        const uint64_t size = manifest_.text_size(head);
+        uint64_t at = 0;
+        for (size_t k = 0; k < pieces; ++k) {
+            const bool last = k + 1 == pieces;
+            const uint64_t len = last ? size - at : size / pieces;
+            begin();
+            manifest_.write_range(*w_, last ? "manifest.json" : "manifest-slices/" + std::to_string(at), head, at, len,
+                                  kMtime);
+            end();
+            at += len;
+        }
+    }
 
     std::vector<std::string> segments;
 
@@ -704,8 +723,9 @@ protected:
         }
     }
 
-    // The push stream of the source tables and files (see docs/push-design.md).
-    std::vector<std::string> build(const std::function<void(EntryRecord&)>& tamper = nullptr) {
+    // The push stream of the source tables and files (see docs/push-design.md). With manifest_pieces > 1 the
+    // manifest comes in that many parts of its own, as for a manifest larger than a part.
+    std::vector<std::string> build(const std::function<void(EntryRecord&)>& tamper = nullptr, size_t manifest_pieces = 1) {
         std::vector<Chunk> options = dump_in_chunks(cfg_, "slt_src_options", 1000, 1 << 20);
         std::vector<Chunk> posts = dump_in_chunks(cfg_, "slt_src_posts", 10, 1 << 20);
         std::vector<Chunk> pairs = dump_in_chunks(cfg_, "slt_src_pairs", 10, 1 << 20);
@@ -745,8 +765,12 @@ protected:
         b.begin();  // 5
         b.slice("wp-content/uploads/big.bin", big_, 250000, 50000);
         b.symlink("wp-content/link.txt", "small.txt");
-        b.manifest();
-        b.end();
+        if (manifest_pieces > 1) {
+            b.manifest_in_slices(manifest_pieces);
+        } else {
+            b.manifest();
+            b.end();
+        }
         return b.segments;
     }
 
@@ -1012,6 +1036,68 @@ TEST_F(ReceivePush, ReplayAfterCrashAppliesNothingTwice) {
     json done;
     ASSERT_NO_THROW(done = receive_finish(opt_, job_));
     EXPECT_EQ(done["result"].value("rows", 0), 4 + 25 + 12 + 15);
+    expect_swapped();
+}
+
+// A manifest larger than a part comes in slices, each in a part of its own; the destination joins them, also
+// when a part is applied again after a crash.
+TEST_F(ReceivePush, ManifestInSlicesIsJoinedEvenAfterReplays) {
+    std::vector<std::string> seg = build(nullptr, 3);
+    ASSERT_EQ(seg.size(), 9u);
+    receive_begin(opt_, job_, json::object());
+    const std::string aside = root_.path + "/job-before.json";
+    for (size_t i = 0; i < seg.size(); ++i) {
+        SCOPED_TRACE("part " + std::to_string(i));
+        json st;
+        if (i >= 6) {  // the manifest's parts: applied, the state put back as before (a crash), applied again
+            fs::copy_file(job_path(), aside, fs::copy_options::overwrite_existing);
+            ASSERT_NO_THROW(receive_apply(opt_, job_, i, seg[i]));
+            fs::copy_file(aside, job_path(), fs::copy_options::overwrite_existing);
+        }
+        ASSERT_NO_THROW(st = receive_apply(opt_, job_, i, seg[i]));
+        EXPECT_EQ(st.value("next_index", uint64_t(0)), i + 1);
+        EXPECT_EQ(st.value("manifest_seen", false), i + 1 == seg.size());
+    }
+    fs::remove(aside);
+    json done;
+    ASSERT_NO_THROW(done = receive_finish(opt_, job_));
+    EXPECT_EQ(done.value("phase", ""), "done");
+    EXPECT_EQ(done["result"].value("rows", 0), 4 + 25 + 12 + 15);
+    expect_swapped();
+}
+
+// Slices of the manifest come in order, and nothing but the manifest follows one.
+TEST_F(ReceivePush, ManifestSlicesOutOfOrderOrFollowedByOtherEntriesAreRefused) {
+    std::vector<std::string> seg = build(nullptr, 3);
+    ASSERT_EQ(seg.size(), 9u);
+    auto one_entry_part = [](const std::string& path, const std::string& content, const std::string& then = "") {
+        std::string out;
+        WriterOptions wo;
+        wo.compression = Compression::zstd;
+        wo.threads = 1;
+        wo.background = false;
+        ArchiveWriter w([&](const void* d, size_t n) { out.append(static_cast<const char*>(d), n); }, wo);
+        w.add_file(path, content, 0644, kMtime);
+        if (!then.empty()) w.add_file(then, "x", 0644, kMtime);
+        w.close();
+        return out;
+    };
+    receive_begin(opt_, job_, json::object());
+    for (size_t i = 0; i < 6; ++i) ASSERT_NO_THROW(receive_apply(opt_, job_, i, seg[i])) << "part " << i;
+    auto expect_archive_error = [&](const std::string& part, const char* what) {
+        try {
+            receive_apply(opt_, job_, 6, part);
+            ADD_FAILURE() << what << ": accepted";
+        } catch (const Error& e) {
+            EXPECT_EQ(e.kind(), ErrorKind::archive) << what << ": " << e.what();
+        }
+    };
+    expect_archive_error(one_entry_part("manifest-slices/7", "{"), "a first slice that does not start at 0");
+    expect_archive_error(one_entry_part("manifest-slices/00", "{"), "an offset with a leading zero");
+    expect_archive_error(one_entry_part("manifest-slices/0", "{", "files/late.txt"), "a file after a slice");
+    // The real parts still apply, and the push finishes.
+    for (size_t i = 6; i < seg.size(); ++i) ASSERT_NO_THROW(receive_apply(opt_, job_, i, seg[i])) << "part " << i;
+    ASSERT_NO_THROW(receive_finish(opt_, job_));
     expect_swapped();
 }
 

@@ -1,0 +1,80 @@
+#!/usr/bin/env bash
+# A site with more files than one part's manifest can describe: parts of 2 MiB (a destination behind a small
+# request limit) and 20,000 extra files with long names, so the manifest alone is larger than a part. The push
+# must still finish, and the destination must be the source, file by file. The source also has a table whose
+# average row size hides a run of big rows, which must go in smaller chunks rather than fail the push.
+set -euo pipefail
+source "$(dirname "$0")/lib/e2e.sh"
+source "$(dirname "$0")/lib/push.sh"
+e2e_begin "push: a manifest larger than one part"
+
+many="$PUSH_SRC_ROOT/wp-content/uploads/sitelift-many-files"
+runs=wp_sitelift_runs
+# The extra files and table leave the shared source site however this test ends (push.sh's own cleanup runs
+# too).
+many_cleanup() {
+  rm -rf "$many"
+  e2e_sql source "DROP TABLE IF EXISTS $runs" || true
+  push_cleanup
+}
+trap many_cleanup EXIT
+
+push_fresh_destination
+# 20,000 files of random bytes under random 120-character names: every manifest record has its own checksum
+# and name, so the manifest stays large when compressed (about 110 bytes a record).
+e2e_php -r '
+  $dir = $argv[1];
+  for ($d = 0; $d < 200; $d++) {
+    mkdir("$dir/" . sprintf("%03d", $d), 0755, true);
+    for ($f = 0; $f < 100; $f++) {
+      file_put_contents(sprintf("%s/%03d/%s.bin", $dir, $d, bin2hex(random_bytes(60))), random_bytes(24));
+    }
+  }' "$many" || e2e_fail "cannot create the extra files"
+records=$(find "$PUSH_SRC_ROOT" -path "$PUSH_SRC_ROOT/.sitelift" -prune -o -print | wc -l)
+e2e_ok "source has $records files and folders"
+# And a table whose rows are tiny on average but end in a run of 150 rows of 25 KB that do not compress: a
+# chunk cut by the average row size would hold the whole run, more than a part.
+e2e_sql source "DROP TABLE IF EXISTS $runs;
+  CREATE TABLE $runs (id INT PRIMARY KEY AUTO_INCREMENT, v LONGTEXT) DEFAULT CHARSET=utf8mb4;
+  INSERT INTO $runs (v) SELECT 'x' FROM seq_1_to_20000;
+  INSERT INTO $runs (v) SELECT CONCAT($(for i in $(seq 18); do printf 'TO_BASE64(RANDOM_BYTES(1024)),'; done | sed 's/,$//'))
+    FROM seq_1_to_150;
+  ANALYZE TABLE $runs" >/dev/null || e2e_fail "cannot create the table $runs"
+
+push_token
+mark=$(push_access_mark)
+push_ok --max-part=2097152 --json
+jq -e '.phase == "done"' "$E2E_WORK/push.out" >/dev/null || e2e_fail "push does not say done: $(head -c 2000 "$E2E_WORK/push.out")"
+parts=$(push_put_indices "$mark" | wc -l)
+e2e_ok "pushed in $parts parts of at most 2 MiB"
+
+# The manifest went in more than one part: the last parts hold nothing but manifest records.
+manifest_parts=$(jq -r '.manifest_parts // 0' "$E2E_WORK/push.out")
+[ "$manifest_parts" -ge 2 ] || e2e_fail "the manifest went in $manifest_parts part(s); this test needs it larger than one part"
+e2e_ok "the manifest took $manifest_parts parts"
+
+push_compare --quiet || e2e_fail "the destination is not the source with its URL replaced"
+[ "$(e2e_sql destination "SELECT COUNT(*), SUM(LENGTH(v)) > 3500000 FROM wpd_sitelift_runs")" = "20150	1" ] ||
+  e2e_fail "the destination's $runs does not hold the 20,150 rows"
+[ "$(find "$PUSH_DST_ROOT/wp-content/uploads/sitelift-many-files" -type f | wc -l)" = 20000 ] ||
+  e2e_fail "the destination lacks some of the 20,000 extra files"
+e2e_ok "destination matches the source, the 20,000 extra files included"
+
+# --- killed between two slices of the manifest, then resumed ---
+# The process that sends the rest must go on from the byte the destination holds, cutting from the same
+# manifest text (its head and records as the killed process had them); else the destination refuses the
+# slice or the joined manifest does not verify.
+push_fresh_destination
+push_token
+status=0
+SITELIFT_TEST_KILL_AT="part:$((parts - 1))" push_run --max-part=2097152 || status=$?
+[ "$status" = 137 ] || e2e_fail "the push was not killed before its last part (exit status $status): $(tail -n 3 "$E2E_WORK/push.err")"
+# (The receiving job's own file: the status shows progress, not the manifest's.)
+jq -e '.manifest_received > 0 and .manifest_seen == false' "$PUSH_DST_ROOT/.sitelift/receive/job.json" >/dev/null ||
+  e2e_fail "the kill did not fall between two slices of the manifest: $(jq -c . "$PUSH_DST_ROOT/.sitelift/receive/job.json")"
+e2e_ok "killed after $((parts - 1)) parts, with part of the manifest received"
+push_ok --max-part=2097152
+push_status destination | jq -e '.receive.job.phase == "done"' >/dev/null ||
+  e2e_fail "the resumed push did not finish: $(push_status destination | jq -c .receive.job)"
+push_compare --quiet || e2e_fail "after the resumed push, the destination is not the source"
+e2e_ok "resumed: the rest of the manifest joined the slice received before, destination matches the source"
