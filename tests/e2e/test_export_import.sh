@@ -11,6 +11,11 @@ dst_root=$(e2e_info destination root)
 dst_url=$(e2e_info destination url)
 archive="$E2E_WORK/site.tar.zst"
 rm -f "$archive"
+# A SiteLift option on each side, as a source that has pushed and a destination with a token have: the import
+# must keep the destination's. The source's leaves however this test ends (the source is shared).
+trap 'e2e_sql source "DELETE FROM wp_options WHERE option_name = '"'sitelift_e2e_marker'"'" || true' EXIT
+e2e_sql source "REPLACE INTO wp_options (option_name, option_value, autoload) VALUES ('sitelift_e2e_marker', 'source', 'no')"
+e2e_sql destination "REPLACE INTO wpd_options (option_name, option_value, autoload) VALUES ('sitelift_e2e_marker', 'destination', 'no')"
 
 # --- export ---
 e2e_cli export --path="$src_root" --output="$archive" --json --quiet >"$E2E_WORK/export.json" ||
@@ -40,6 +45,11 @@ e2e_ok "archive layout and manifest"
 
 before=$(e2e_fingerprint destination)
 dst_config_sum=$(sha256sum "$dst_root/wp-config.php")
+# SiteLift's own options (tokens, push and receive state) are each site's own: the import keeps the
+# destination's, whatever the source holds (a source that has pushed before has some), and the comparisons
+# below leave them out.
+own_options() { e2e_sql destination "SELECT option_name, MD5(option_value) FROM wpd_options WHERE option_name LIKE 'sitelift\\_%' ORDER BY option_name"; }
+dst_own=$(own_options)
 
 # --- import (no URL rewriting, so the two sites must match exactly but for home/siteurl) ---
 e2e_cli import --path="$dst_root" --input="$archive" --no-rewrite --json --quiet >"$E2E_WORK/import.json" ||
@@ -50,11 +60,14 @@ e2e_cli import --path="$dst_root" --input="$archive" --no-rewrite --json --quiet
   e2e_fail "home is not the destination's URL"
 [ "$(e2e_sql destination "SELECT option_value FROM wpd_options WHERE option_name='siteurl'")" = "$dst_url" ] ||
   e2e_fail "siteurl is not the destination's URL"
+[ "$(own_options)" = "$dst_own" ] || e2e_fail "the import changed the destination's own sitelift_* options"
+[ "$(e2e_sql destination "SELECT option_value FROM wpd_options WHERE option_name='sitelift_e2e_marker'")" = destination ] ||
+  e2e_fail "the import did not keep the destination's own sitelift_e2e_marker"
 e2e_sql destination "SELECT COUNT(*) FROM wpd_options WHERE option_name='wpd_user_roles'" | grep -qx 1 ||
   e2e_fail "the user_roles option was not renamed to the destination's prefix"
 [ "$(e2e_sql destination "SELECT COUNT(*) FROM wpd_usermeta WHERE meta_key LIKE 'wp\\_%'")" = 0 ] ||
   e2e_fail "usermeta keys still carry the source's prefix"
-e2e_compare --sites-json=<(echo "$E2E_SITES_JSON") --ignore-option=home,siteurl --ignore-file=wp-config.php --ignore-dir=.sitelift --ignore-dir=wp-content/upgrade --quiet ||
+e2e_compare --sites-json=<(echo "$E2E_SITES_JSON") --ignore-option=home,siteurl --ignore-option='sitelift_*' --ignore-file=wp-config.php --ignore-dir=.sitelift --ignore-dir=wp-content/upgrade --quiet ||
   e2e_fail "the destination differs from the source"
 e2e_ok "destination matches the source table by table and file by file"
 
@@ -81,6 +94,6 @@ e2e_cli cleanup --path="$dst_root" --quiet >/dev/null || e2e_fail "cleanup faile
 [ -z "$(e2e_sql destination "SHOW TABLES LIKE 'sl\\_%'")" ] || e2e_fail "cleanup left SiteLift tables behind"
 [ ! -e "$dst_root/.sitelift/backup" ] || e2e_fail "cleanup left the backup folder"
 [ ! -e "$dst_root/.sitelift/stage" ] || e2e_fail "a staging folder was left behind"
-e2e_compare --sites-json=<(echo "$E2E_SITES_JSON") --ignore-option=home,siteurl --ignore-file=wp-config.php --ignore-dir=.sitelift --ignore-dir=wp-content/upgrade --quiet ||
+e2e_compare --sites-json=<(echo "$E2E_SITES_JSON") --ignore-option=home,siteurl --ignore-option='sitelift_*' --ignore-file=wp-config.php --ignore-dir=.sitelift --ignore-dir=wp-content/upgrade --quiet ||
   e2e_fail "after cleanup the destination differs from the source"
 e2e_ok "second import and cleanup"
