@@ -918,11 +918,6 @@ size_t Rewriter::Impl::next_candidate(const uchar* p, size_t n, size_t from) con
     if (lanes.empty()) return npos;
     size_t i = from;
 #if defined(SITELIFT_X86_SIMD)
-    if (n >= kShortMin && n <= kShortMax && lanes.size() <= vec.count) {
-        if (from >= n) return npos;
-        const uint64_t m = short_candidates(vec, p, n) & (~uint64_t(0) << from);
-        return m ? static_cast<size_t>(__builtin_ctzll(m)) : npos;
-    }
     if (lanes.size() > vec.count) {
         // More lanes than the vector loops take (many unrelated literal pairs): vector-scan the first
         // ones, and check the others byte by byte up to the vector candidate.
@@ -935,11 +930,16 @@ size_t Rewriter::Impl::next_candidate(const uchar* p, size_t n, size_t from) con
         }
         if (found != npos) return found;
         i = vend;
-    } else {
+    } else if (n > kShortMax) {
         size_t found, resume;
         if (scan(vec, p, n, i, &found, &resume)) return found;
         i = resume;
+    } else if (n >= kShortMin) {
+        if (from >= n) return npos;
+        const uint64_t m = short_candidates(vec, p, n) & (~uint64_t(0) << from);
+        return m ? static_cast<size_t>(__builtin_ctzll(m)) : npos;
     }
+    // (Fewer bytes than one vector load: the byte loop below.)
 #endif
     // Short values, the last positions, and machines without the vector loops.
     for (; i < n; ++i) {
@@ -973,34 +973,17 @@ size_t Rewriter::Impl::first_raw(const uchar* p, size_t n) const {
         }
         return false;
     };
-    size_t c;
 #if defined(SITELIFT_X86_SIMD)
     if (lanes.size() <= vec.count && n >= kShortMin && n <= kShortMax) {
+        // The candidate mask once, rather than once per next_candidate() call.
         for (uint64_t m = short_candidates(vec, p, n); m; m &= m - 1) {
-            c = static_cast<size_t>(__builtin_ctzll(m));
+            const size_t c = static_cast<size_t>(__builtin_ctzll(m));
             if (verifies(c)) return c;
         }
         return npos;
     }
-    if (n < kShortMin && lanes.size() <= vec.count) {
-        // Very short values: straight to the byte loop (the vector loops need more bytes).
-        c = npos;
-        for (size_t i = 0; i < n && c == npos; ++i) {
-            if (!first_lane_byte[p[i]]) continue;
-            for (const Lane& l : lanes) {
-                if (p[i] == l.b1 && i + l.delta < n && p[i + l.delta] == l.b2) {
-                    c = i;
-                    break;
-                }
-            }
-        }
-    } else {
-        c = next_candidate(p, n, 0);
-    }
-#else
-    c = next_candidate(p, n, 0);
 #endif
-    for (; c != npos; c = next_candidate(p, n, c + 1))
+    for (size_t c = next_candidate(p, n, 0); c != npos; c = next_candidate(p, n, c + 1))
         if (verifies(c)) return c;
     return npos;
 }
