@@ -997,13 +997,13 @@ private:
                 throw Error(ErrorKind::archive, "'" + e.path + "' interrupts the slices of a big file");
             // A manifest larger than a part comes as slices "manifest-slices/<offset>", in order, each in a part
             // of its own, and ends with "manifest.json" (the whole manifest when it fits one part).
-            const bool manifest_slice = e.path.rfind("manifest-slices/", 0) == 0;
+            const bool manifest_slice = e.path.rfind(ManifestWriter::kSlicePrefix, 0) == 0;
             const uint64_t manifest_have = st.value("manifest_received", uint64_t(0));
             if (manifest_have > 0 && !manifest_slice && e.path != "manifest.json")
                 throw Error(ErrorKind::archive, "'" + e.path + "' follows a slice of manifest.json");
             if ((manifest_slice || e.path == "manifest.json") && e.type == EntryType::file) {
                 if (manifest_slice) {
-                    if (e.path.compare(std::strlen("manifest-slices/"), std::string::npos, std::to_string(manifest_have)) != 0)
+                    if (e.path != ManifestWriter::slice_path(manifest_have))
                         throw Error(ErrorKind::archive, "'" + e.path + "' is not the next slice of manifest.json");
                 }
                 // What a part that was not acknowledged appended is cut off again (it comes again).

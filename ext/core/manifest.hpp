@@ -84,7 +84,12 @@ public:
     // file `path`. The head holds the time it was made, so a push makes it once and keeps it.
     std::string head(const SiteInfo& site, const nlohmann::json& extra) const;
     static constexpr std::string_view kTail = "\n]}\n";
-    uint64_t text_size(const std::string& head) const { return head.size() + spool_bytes_ + kTail.size(); }
+    static uint64_t text_size(size_t head_size, uint64_t spool_bytes) { return head_size + spool_bytes + kTail.size(); }
+    uint64_t text_size(const std::string& head) const { return text_size(head.size(), spool_bytes_); }
+    // The archive path of the slice that starts at byte `offset` of manifest.json's text; the last slice is
+    // "manifest.json" itself.
+    static constexpr std::string_view kSlicePrefix = "manifest-slices/";
+    static std::string slice_path(uint64_t offset) { return std::string(kSlicePrefix) + std::to_string(offset); }
     void write_range(ArchiveWriter& out, const std::string& path, const std::string& head, uint64_t from, uint64_t len,
                      int64_t mtime);
 

@@ -885,8 +885,8 @@ private:
             p.cursor_after = start;
             bool last = false;
             if (manifest_phase) {
-                const uint64_t size = start["manifest_head"].get_ref<const std::string&>().size() +
-                                      start.value("manifest_bytes", uint64_t(0)) + ManifestWriter::kTail.size();
+                const uint64_t size = ManifestWriter::text_size(start["manifest_head"].get_ref<const std::string&>().size(),
+                                                                start.value("manifest_bytes", uint64_t(0)));
                 last = size - start.value("manifest_sent", uint64_t(0)) <= budget;
             }
             SegmentFile file(paths_->segment_next, in.max_part);
@@ -1041,7 +1041,7 @@ private:
                     const uint64_t size = manifest.text_size(head);
                     const uint64_t sent = cursor.value("manifest_sent", uint64_t(0));
                     const uint64_t len = last ? size - sent : std::min<uint64_t>(budget, size - sent);
-                    manifest.write_range(w, last ? "manifest.json" : "manifest-slices/" + std::to_string(sent), head,
+                    manifest.write_range(w, last ? "manifest.json" : ManifestWriter::slice_path(sent), head,
                                          sent, len, mtime);
                     used += len;
                     cursor["manifest_sent"] = sent + len;

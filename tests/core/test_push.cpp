@@ -547,24 +547,20 @@ public:
     }
     // Any entry, unrecorded (hostile input).
     void raw_file(const std::string& path, const std::string& content) { w_->add_file(path, content, 0644, kMtime); }
-    void manifest() {
-        json extra = {{"compression", "zstd"}, {"all_tables", false}, {"excludes", json::array()}, {"push", true}};
-        manifest_.write_to(*w_, site_, extra, kMtime);
-    }
+    void manifest() { manifest_.write_to(*w_, site_, manifest_options(), kMtime); }
     // Ends the open segment, then sends the manifest the way a push sends one larger than a part: `pieces`
     // slices of about equal size, each in a segment of its own, "manifest-slices/<offset>" and last
     // "manifest.json". Leaves no segment open.
     void manifest_in_slices(size_t pieces) {
         end();
-        json extra = {{"compression", "zstd"}, {"all_tables", false}, {"excludes", json::array()}, {"push", true}};
-        const std::string head = manifest_.head(site_, extra);
+        const std::string head = manifest_.head(site_, manifest_options());
         const uint64_t size = manifest_.text_size(head);
         uint64_t at = 0;
         for (size_t k = 0; k < pieces; ++k) {
             const bool last = k + 1 == pieces;
             const uint64_t len = last ? size - at : size / pieces;
             begin();
-            manifest_.write_range(*w_, last ? "manifest.json" : "manifest-slices/" + std::to_string(at), head, at, len,
+            manifest_.write_range(*w_, last ? "manifest.json" : ManifestWriter::slice_path(at), head, at, len,
                                   kMtime);
             end();
             at += len;
@@ -574,6 +570,9 @@ public:
     std::vector<std::string> segments;
 
 private:
+    static json manifest_options() {
+        return {{"compression", "zstd"}, {"all_tables", false}, {"excludes", json::array()}, {"push", true}};
+    }
     void record(EntryRecord r) {
         if (tamper) tamper(r);
         manifest_.add(r);
