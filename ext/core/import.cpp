@@ -60,9 +60,10 @@ struct WorkPaths {
         : root(root), work(root + "/.sitelift"), stage(work + "/stage"), stage_files(stage + "/files"),
           stage_sql(stage + "/sql"), backup(work + "/backup"), discard(work + "/discard"), state(work + "/state.json"),
           lock(work + "/lock"), receive(work + "/receive"), job(receive + "/job.json"),
-          entries(receive + "/entries.jsonl"), manifest(receive + "/manifest.json") {}
+          entries(receive + "/entries.jsonl"), manifest(receive + "/manifest.json"), row(receive + "/row.sql") {}
     std::string root, work, stage, stage_files, stage_sql, backup, discard, state, lock;
     std::string receive, job, entries, manifest;  // a push being received
+    std::string row;  // the slices of a table chunk too big for one part, joined
 };
 
 // Writes small staged files on a thread of its own while the request's thread decompresses, hashes and checks
@@ -587,8 +588,15 @@ private:
     // Feeds a table file entry to its parser whole, hashing it on the way; a short entry is an archive error.
     static void parse_entry(ArchiveReader& r, const EntryInfo& e, TableFileParser& parser, Sha256& hash,
                             std::vector<char>& buf) {
+        parse_bytes([&r](char* d, size_t cap) { return r.read(d, cap); }, e, parser, hash, buf);
+    }
+
+    // The same from any reader: read(buf, cap) gives up to cap bytes, 0 at the end.
+    template <typename Read>
+    static void parse_bytes(Read&& read, const EntryInfo& e, TableFileParser& parser, Sha256& hash,
+                            std::vector<char>& buf) {
         uint64_t total = 0;
-        while (size_t n = r.read(buf.data(), buf.size())) {
+        while (size_t n = read(buf.data(), buf.size())) {
             hash.update(buf.data(), n);
             parser.feed(buf.data(), n);
             total += n;
@@ -908,7 +916,7 @@ private:
         const int64_t now = static_cast<int64_t>(std::time(nullptr));
         json st = {{"job", job},           {"phase", "receiving"}, {"next_index", 0},     {"spool_bytes", 0},
                    {"manifest_seen", false}, {"site", nullptr},     {"chunks", json::object()},
-                   {"file_chunk", nullptr}, {"bytes", 0},          {"started_at", now},   {"updated_at", now},
+                   {"file_chunk", nullptr}, {"sql_slice", nullptr}, {"bytes", 0},          {"started_at", now},   {"updated_at", now},
                    {"destination_url", dest_url_}, {"source", source}, {"error", ""}};
         save_progress(st);
         write_state_file(w.job, st);
@@ -995,6 +1003,9 @@ private:
             const bool in_chunked_file = !st["file_chunk"].is_null();
             if (in_chunked_file && e.path.rfind("chunks/", 0) != 0)
                 throw Error(ErrorKind::archive, "'" + e.path + "' interrupts the slices of a big file");
+            const bool sql_slice = e.path.rfind(kSqlSlicePrefix, 0) == 0;
+            if (!st["sql_slice"].is_null() && !sql_slice)
+                throw Error(ErrorKind::archive, "'" + e.path + "' interrupts the slices of a big table row");
             // A manifest larger than a part comes as slices "manifest-slices/<offset>", in order, each in a part
             // of its own, and ends with "manifest.json" (the whole manifest when it fits one part).
             const bool manifest_slice = e.path.rfind(ManifestWriter::kSlicePrefix, 0) == 0;
@@ -1024,6 +1035,10 @@ private:
                 if (!loader)
                     loader = std::make_unique<ChunkLoader>(opt_.target.db, std::max(1u, opt_.db_threads), 2u << 20);
                 receive_sql_entry(r, e, conn, *loader, rewriter.get(), st, buf);
+            } else if (sql_slice) {
+                if (!loader)
+                    loader = std::make_unique<ChunkLoader>(opt_.target.db, std::max(1u, opt_.db_threads), 2u << 20);
+                receive_sql_slice(r, e, w, conn, *loader, rewriter.get(), st, buf);
             } else if (e.path.rfind("files/", 0) == 0) {
                 stage_file_entry(r, e, tree, buf);
             } else if (e.path.rfind("chunks/", 0) == 0) {
@@ -1064,6 +1079,7 @@ private:
                                               " has not arrived");
         restore_progress(st);
         if (!st["file_chunk"].is_null()) throw Error(ErrorKind::integrity, "a big file arrived only in part");
+        if (!st["sql_slice"].is_null()) throw Error(ErrorKind::integrity, "a big table row arrived only in part");
         for (const auto& t : site_.tables)
             if (!st["chunks"].contains(t))
                 throw Error(ErrorKind::integrity, "the push lacks the data of table '" + t + "'");
@@ -1095,6 +1111,7 @@ private:
             throw;
         }
         remove_tree(w.stage);
+        ::unlink(w.row.c_str());
         drop_tables(conn, {ledger_table(opt_.target.table_prefix)});
         result_.destination_url = dest_url_;
         result_.source_url = site_.home;
@@ -1167,22 +1184,46 @@ private:
         EntryRecord rec;
         std::string rest;
         if (!open_sql_entry(r, e, rec, rest)) return;
-        std::string name = rest.substr(0, rest.size() - 4);
+        receive_table_chunk([&r](char* d, size_t cap) { return r.read(d, cap); }, e, rest, rec, conn, loader, rewriter,
+                            st, buf);
+    }
+
+    // The table and chunk number a chunk's name ("<table>.sql", "<table>.<n>.sql") stands for, which must be
+    // a table of site.json and that table's next chunk. `path` names the entry in errors.
+    std::pair<std::string, uint64_t> next_chunk_named(const std::string& chunk_name, const std::string& path,
+                                                      const json& st) const {
+        if (chunk_name.size() < 5 || chunk_name.compare(chunk_name.size() - 4, 4, ".sql") != 0 ||
+            chunk_name.find('/') != std::string::npos)
+            throw Error(ErrorKind::security, "unexpected entry '" + path + "' in the push");
+        std::string name = chunk_name.substr(0, chunk_name.size() - 4);
         uint64_t chunk = 0;
         std::string table = name;
         if (size_t dot = name.find('.'); dot != std::string::npos) {  // table names hold no dots
             table = name.substr(0, dot);
             if (!parse_decimal(std::string_view(name).substr(dot + 1), chunk) || chunk == 0)
-                throw Error(ErrorKind::security, "unexpected entry '" + e.path + "' in the push");
+                throw Error(ErrorKind::security, "unexpected entry '" + path + "' in the push");
         }
-        auto it = table_map_.find(table);
-        if (it == table_map_.end())
-            throw Error(ErrorKind::security, "'" + e.path + "' holds a table that site.json does not list");
-        json& chunks = st["chunks"];
+        if (table_map_.find(table) == table_map_.end())
+            throw Error(ErrorKind::security, "'" + path + "' holds a table that site.json does not list");
+        const json& chunks = st.at("chunks");
         const uint64_t expected = chunks.contains(table) ? chunks[table].get<uint64_t>() : 0;
         if (chunk != expected)
-            throw Error(ErrorKind::archive, "'" + e.path + "' arrived out of order (chunk " + std::to_string(expected) +
+            throw Error(ErrorKind::archive, "'" + path + "' arrived out of order (chunk " + std::to_string(expected) +
                                                 " of that table was expected)");
+        return {table, chunk};
+    }
+
+    // Loads one table chunk (the entry `e`, "database/<rest>", whose bytes `read` gives) into its staging
+    // table, with its ledger row, unless the ledger says an earlier try of this part committed it already.
+    template <typename Read>
+    void receive_table_chunk(Read&& read, const EntryInfo& e, const std::string& rest, EntryRecord& rec,
+                             Connection& conn, ChunkLoader& loader, const Rewriter* rewriter, json& st,
+                             std::vector<char>& buf) {
+        const std::pair<std::string, uint64_t> named = next_chunk_named(rest, e.path, st);
+        const std::string& table = named.first;
+        const uint64_t chunk = named.second;
+        auto it = table_map_.find(table);
+        json& chunks = st["chunks"];
         const std::string stage_name = prefixed_name(kStagePrefix, it->second);
         const std::string ledger = quote_identifier(ledger_table(opt_.target.table_prefix));
         const std::string ledger_key = conn.quote(table) + "," + std::to_string(chunk);
@@ -1212,7 +1253,7 @@ private:
         if (chunk > 0) parser.set_continuation();
         if (!already) loader.begin_chunk(stage_name, chunk == 0);  // chunk 0 creates its table
         Sha256 hash;
-        parse_entry(r, e, parser, hash, buf);
+        parse_bytes(read, e, parser, hash, buf);
         // A chunk that fails before this point is never ended: the loader rolls it back when receive_apply
         // throws.
         if (!already) loader.end_chunk("INSERT INTO " + ledger + " (tbl, chunk) VALUES (" + ledger_key + ")");
@@ -1229,6 +1270,68 @@ private:
         result_.values_changed += parser.values_changed();
         if (transform) rewrite_skipped_ += transform->report.values_skipped_unsafe;
         chunks[table] = chunk + 1;
+    }
+
+    // "sql-slices/<size>/<offset>/<chunk name>": one slice of a table chunk too big for one part (one big row),
+    // appended to row.sql. Slices come in order; one at offset 0 starts the chunk over (the source lost its copy
+    // of the text, or the row changed before its first slice was acknowledged). The last slice loads the joined
+    // chunk like any other, as "database/<chunk name>".
+    void receive_sql_slice(ArchiveReader& r, const EntryInfo& e, const WorkPaths& w, Connection& conn,
+                           ChunkLoader& loader, const Rewriter* rewriter, json& st, std::vector<char>& buf) {
+        std::string_view p(e.path);
+        p.remove_prefix(kSqlSlicePrefix.size());
+        size_t a = p.find('/');
+        size_t b = a == std::string_view::npos ? a : p.find('/', a + 1);
+        uint64_t size = 0, offset = 0;
+        if (e.type != EntryType::file || b == std::string_view::npos || !parse_decimal(p.substr(0, a), size) ||
+            !parse_decimal(p.substr(a + 1, b - a - 1), offset) || e.size == 0 || offset + e.size > size ||
+            size > kMaxSlicedChunk)
+            throw Error(ErrorKind::security, "unexpected entry '" + e.path + "' in the push");
+        const std::string name(p.substr(b + 1));
+        next_chunk_named(name, e.path, st);  // a table of site.json, and its next chunk
+        json& ss = st["sql_slice"];
+        if (offset == 0) {
+            ss = {{"name", name}, {"size", size}, {"next", 0}};
+        } else if (ss.is_null() || ss.value("name", "") != name || ss.value("size", uint64_t(0)) != size ||
+                   ss.value("next", uint64_t(0)) != offset) {
+            throw Error(ErrorKind::archive, "a slice of 'database/" + name + "' arrived out of order");
+        }
+        {
+            // What a part that was not acknowledged appended is cut off again (it comes again).
+            std::unique_ptr<std::FILE, int (*)(std::FILE*)> f(std::fopen(w.row.c_str(), offset == 0 ? "wb" : "r+b"),
+                                                              std::fclose);
+            if (!f) throw_errno(ErrorKind::io, "cannot keep the slices of a big row", errno);
+            if (offset > 0 && (::ftruncate(::fileno(f.get()), static_cast<off_t>(offset)) != 0 ||
+                               ::fseeko(f.get(), 0, SEEK_END) != 0 || ::ftello(f.get()) != static_cast<off_t>(offset)))
+                throw Error(ErrorKind::io, "the slices of a big row received so far are gone");
+            uint64_t total = 0;
+            while (size_t n = r.read(buf.data(), buf.size())) {
+                if (std::fwrite(buf.data(), 1, n, f.get()) != n)
+                    throw_errno(ErrorKind::io, "cannot keep the slices of a big row", errno);
+                total += n;
+            }
+            if (total != e.size) throw Error(ErrorKind::archive, "'" + e.path + "' is truncated");
+            if (std::fflush(f.get()) != 0 || ::fsync(::fileno(f.get())) != 0)
+                throw_errno(ErrorKind::io, "cannot keep the slices of a big row", errno);
+        }
+        if (offset + e.size < size) {
+            ss["next"] = offset + e.size;
+            return;
+        }
+        std::unique_ptr<std::FILE, int (*)(std::FILE*)> f(std::fopen(w.row.c_str(), "rb"), std::fclose);
+        if (!f) throw_errno(ErrorKind::io, "cannot read the slices of a big row", errno);
+        EntryInfo whole = e;
+        whole.path = "database/" + name;
+        whole.size = size;
+        EntryRecord rec;
+        rec.path = whole.path;
+        rec.type = "file";
+        rec.size = size;
+        rec.mode = e.mode & 07777;
+        rec.mtime = e.mtime;
+        receive_table_chunk([&f](char* d, size_t cap) { return std::fread(d, 1, cap, f.get()); }, whole, name, rec,
+                            conn, loader, rewriter, st, buf);
+        ss = nullptr;
     }
 
     // "chunks/<size>/<offset>/<path>": one slice of a file too big for one part, written at its offset. The

@@ -60,6 +60,20 @@ std::string entry_difference(const EntryRecord& expected, const EntryRecord& act
 std::string base64_encode(const std::string& s);
 bool base64_decode(const std::string& s, std::string& out);
 
+// The push stream's name for a table chunk: "database/<table>.sql" for chunk 0, "database/<table>.<n>.sql" after.
+inline std::string table_chunk_name(const std::string& table, uint64_t chunk) {
+    return table + (chunk ? "." + std::to_string(chunk) : std::string()) + ".sql";
+}
+
+// A table chunk too big for one part (a single row larger than the destination's request limit) travels as
+// slices "sql-slices/<size>/<offset>/<chunk name>", one a part, in order; the destination joins them and loads
+// the chunk, recorded in the manifest as "database/<chunk name>", when the last one arrives.
+constexpr std::string_view kSqlSlicePrefix = "sql-slices/";
+constexpr uint64_t kMaxSlicedChunk = 320u << 20;  // the parser takes statements of up to 256 MiB
+inline std::string sql_slice_path(uint64_t size, uint64_t offset, const std::string& chunk_name) {
+    return std::string(kSqlSlicePrefix) + std::to_string(size) + "/" + std::to_string(offset) + "/" + chunk_name;
+}
+
 // Records entries as they are written, spooled to an unlinked temporary file so memory stays flat, and
 // writes manifest.json at the end.
 class ManifestWriter {

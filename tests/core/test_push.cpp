@@ -545,6 +545,25 @@ public:
             record(r);
         }
     }
+    // One slice "sql-slices/<size>/<offset>/<chunk name>" of a table chunk; the last one records the whole chunk
+    // as database/<chunk name>.
+    void sql_slice(const std::string& table, size_t n, const Chunk& c, uint64_t offset, uint64_t len) {
+        const std::string name = table_chunk_name(table, n);
+        w_->add_file(sql_slice_path(c.sql.size(), offset, name), c.sql.substr(offset, len), 0644, kMtime);
+        if (offset + len == c.sql.size()) {
+            EntryRecord r;
+            r.path = "database/" + name;
+            r.type = "file";
+            r.size = c.sql.size();
+            r.mode = 0644;
+            r.mtime = kMtime;
+            r.sha256 = Sha256::hex(c.sql);
+            r.table = table;
+            r.rows = c.res.rows;
+            r.checksum = c.res.checksum;
+            record(r);
+        }
+    }
     // Any entry, unrecorded (hostile input).
     void raw_file(const std::string& path, const std::string& content) { w_->add_file(path, content, 0644, kMtime); }
     void manifest() { manifest_.write_to(*w_, site_, manifest_options(), kMtime); }
@@ -809,6 +828,72 @@ protected:
         return b.segments;
     }
 
+    // build(), but chunk 1 of slt_src_posts goes as three slices, each in a part of its own (parts 2, 3, 4),
+    // the way a push sends a chunk of one row larger than a part. sliced_ keeps that chunk.
+    std::vector<std::string> build_sliced() {
+        std::vector<Chunk> options = dump_in_chunks(cfg_, "slt_src_options", 1000, 1 << 20);
+        std::vector<Chunk> posts = dump_in_chunks(cfg_, "slt_src_posts", 10, 1 << 20);
+        std::vector<Chunk> pairs = dump_in_chunks(cfg_, "slt_src_pairs", 100, 1 << 20);
+        std::vector<Chunk> log = dump_in_chunks(cfg_, "slt_src_log", 100, 1 << 20);
+        EXPECT_EQ(posts.size(), 3u);
+        sliced_ = posts[1];
+        const uint64_t size = sliced_.sql.size(), third = size / 3;
+        SegmentBuilder b(site_);
+        b.begin();  // 0
+        b.site_json();
+        b.table_chunk("slt_src_options", 0, options[0]);
+        b.end();
+        b.begin();  // 1
+        b.table_chunk("slt_src_posts", 0, posts[0]);
+        b.end();
+        for (uint64_t at : {uint64_t(0), third, 2 * third}) {  // 2, 3, 4
+            b.begin();
+            b.sql_slice("slt_src_posts", 1, sliced_, at, at == 2 * third ? size - at : third);
+            b.end();
+        }
+        b.begin();  // 5
+        b.table_chunk("slt_src_posts", 2, posts[2]);
+        b.table_chunk("slt_src_pairs", 0, pairs[0]);
+        b.table_chunk("slt_src_log", 0, log[0]);
+        b.file("index.php", kNewIndex);
+        b.file("wp-config.php", kSourceConfig);
+        b.dir("wp-content");
+        b.file("wp-content/small.txt", kSmall, 0640);
+        b.dir("wp-content/uploads");
+        b.file("wp-content/uploads/big.bin", big_);
+        b.symlink("wp-content/link.txt", "small.txt");
+        b.manifest();
+        b.end();
+        return b.segments;
+    }
+
+    // A part of one entry (hand-made input), optionally followed by a second one.
+    static std::string single_entry_part(const std::string& path, const std::string& content,
+                                         const std::string& then = "") {
+        std::string out;
+        WriterOptions wo;
+        wo.compression = Compression::zstd;
+        wo.threads = 1;
+        wo.background = false;
+        ArchiveWriter w([&](const void* d, size_t n) { out.append(static_cast<const char*>(d), n); }, wo);
+        w.add_file(path, content, 0644, kMtime);
+        if (!then.empty()) w.add_file(then, "x", 0644, kMtime);
+        w.close();
+        return out;
+    }
+
+    // Part `index` is refused with an error of `kind`, and the job's record stays as it was.
+    void expect_refused(uint64_t index, const std::string& part, const char* what, ErrorKind kind = ErrorKind::archive) {
+        const std::string before = read_file(job_path());
+        try {
+            receive_apply(opt_, job_, index, part);
+            ADD_FAILURE() << what << ": accepted";
+        } catch (const Error& e) {
+            EXPECT_EQ(e.kind(), kind) << what << ": " << e.what();
+        }
+        EXPECT_EQ(read_file(job_path()), before) << what;
+    }
+
     std::string job_path() const { return root_.path + "/.sitelift/receive/job.json"; }
     std::string ledger() const { return "sl_stage_" + std::string(kDst) + "_sitelift_ledger"; }
 
@@ -918,6 +1003,7 @@ protected:
     SiteInfo site_;
     std::string big_, live_posts_, live_options_;
     std::vector<Chunk> posts_;
+    Chunk sliced_;
     const std::string job_ = "0123456789abcdef0123456789abcdef";
 };
 
@@ -1096,6 +1182,78 @@ TEST_F(ReceivePush, ManifestSlicesOutOfOrderOrFollowedByOtherEntriesAreRefused) 
     expect_archive_error(one_entry_part("manifest-slices/0", "{", "files/late.txt"), "a file after a slice");
     // The real parts still apply, and the push finishes.
     for (size_t i = 6; i < seg.size(); ++i) ASSERT_NO_THROW(receive_apply(opt_, job_, i, seg[i])) << "part " << i;
+    ASSERT_NO_THROW(receive_finish(opt_, job_));
+    expect_swapped();
+}
+
+// A table chunk larger than a part (one big row) comes in slices, each in a part of its own; the destination
+// joins them and loads the chunk with the last one, also when a part is applied again after a crash.
+TEST_F(ReceivePush, TableChunkInSlicesIsJoinedEvenAfterReplays) {
+    std::vector<std::string> seg = build_sliced();
+    ASSERT_EQ(seg.size(), 6u);
+    receive_begin(opt_, job_, json::object());
+    const std::string aside = root_.path + "/job-before.json";
+    for (size_t i = 0; i < seg.size(); ++i) {
+        SCOPED_TRACE("part " + std::to_string(i));
+        if (i >= 2 && i <= 4) {  // the slices: applied, the state put back as before (a crash), applied again
+            fs::copy_file(job_path(), aside, fs::copy_options::overwrite_existing);
+            ASSERT_NO_THROW(receive_apply(opt_, job_, i, seg[i]));
+            fs::copy_file(aside, job_path(), fs::copy_options::overwrite_existing);
+        }
+        json st;
+        ASSERT_NO_THROW(st = receive_apply(opt_, job_, i, seg[i]));
+        EXPECT_EQ(st.value("next_index", uint64_t(0)), i + 1);
+        // The chunk loads with its last slice, not before.
+        EXPECT_EQ(stage_rows("posts"), i == 0 ? 0u : i < 4 ? 10u : i == 4 ? 20u : 25u);
+        EXPECT_EQ(st["sql_slice"].is_null(), i < 2 || i >= 4);
+    }
+    fs::remove(aside);
+    expect_staged_as_source({"posts", "pairs", "log"});
+    json done;
+    ASSERT_NO_THROW(done = receive_finish(opt_, job_));
+    EXPECT_EQ(done["result"].value("rows", 0), 4 + 25 + 12 + 15);
+    EXPECT_FALSE(fs::exists(root_.path + "/.sitelift/receive/row.sql"));
+    expect_swapped();
+}
+
+// A slice at offset 0 starts the chunk over (the source lost its copy of the text). Anything else out of turn,
+// another entry between two slices, a slice of a chunk that is not next, and finishing with a chunk in part
+// are refused, and what was received stays.
+TEST_F(ReceivePush, TableChunkSlicesStartOverAtZeroAndNothingElseOutOfTurn) {
+    std::vector<std::string> seg = build_sliced();
+    ASSERT_EQ(seg.size(), 6u);
+    const std::string& sql = sliced_.sql;
+    const uint64_t third = sql.size() / 3;
+    const std::string name = table_chunk_name("slt_src_posts", 1);
+    receive_begin(opt_, job_, json::object());
+    for (size_t i = 0; i < 2; ++i) ASSERT_NO_THROW(receive_apply(opt_, job_, i, seg[i])) << "part " << i;
+    expect_refused(2, single_entry_part(sql_slice_path(sql.size(), third, name), sql.substr(third, third)),
+                   "a first slice that does not start at 0");
+    expect_refused(2, single_entry_part(sql_slice_path(sql.size(), 0, table_chunk_name("slt_src_posts", 2)),
+                                        sql.substr(0, third)),
+                   "a slice of a chunk that is not next");
+    expect_refused(2, single_entry_part(sql_slice_path(kMaxSlicedChunk + 1, 0, name), sql.substr(0, third)),
+                   "a chunk larger than any the parser takes", ErrorKind::security);
+    expect_refused(2, single_entry_part(sql_slice_path(sql.size(), 0, "x/slt_src_posts.sql"), sql.substr(0, third)),
+                   "a name with a slash", ErrorKind::security);
+    ASSERT_NO_THROW(receive_apply(opt_, job_, 2, seg[2]));
+    ASSERT_NO_THROW(receive_apply(opt_, job_, 3, seg[3]));
+    expect_refused(4, single_entry_part("files/late.txt", "x"), "a file between two slices");
+    expect_refused(4, single_entry_part(sql_slice_path(sql.size(), third, name), sql.substr(third, third)),
+                   "a slice sent twice");
+    try {
+        receive_finish(opt_, job_);
+        ADD_FAILURE() << "finished with a chunk in part";
+    } catch (const Error& e) {
+        EXPECT_EQ(e.kind(), ErrorKind::state) << e.what();
+    }
+    // Started over: the first two slices again, now as parts 4 and 5, then the last as part 6.
+    ASSERT_NO_THROW(receive_apply(opt_, job_, 4, seg[2]));
+    EXPECT_EQ(stage_rows("posts"), 10u);
+    ASSERT_NO_THROW(receive_apply(opt_, job_, 5, seg[3]));
+    ASSERT_NO_THROW(receive_apply(opt_, job_, 6, seg[4]));
+    EXPECT_EQ(stage_rows("posts"), 20u);
+    ASSERT_NO_THROW(receive_apply(opt_, job_, 7, seg[5]));
     ASSERT_NO_THROW(receive_finish(opt_, job_));
     expect_swapped();
 }
