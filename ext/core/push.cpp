@@ -147,16 +147,17 @@ json public_state(const json& st) {
 }
 
 // Test hook: SITELIFT_TEST_KILL_AT=<event>:<n> kills the process at the n-th event (database, files, part,
-// finalize), the way a killed CLI or a php-fpm worker hitting its time limit dies: no clean-up at all.
+// finalize, row-slice: a segment holding a slice of a big row other than its last), the way a killed CLI or a
+// php-fpm worker hitting its time limit dies: no clean-up at all.
 void maybe_die(const char* event) {
     static int counts[8] = {};
-    static const char* names[] = {"database", "files", "part", "finalize"};
+    static const char* names[] = {"database", "files", "part", "finalize", "row-slice"};
     const char* spec = std::getenv("SITELIFT_TEST_KILL_AT");
     if (!spec) return;
     std::string s(spec);
     size_t colon = s.find(':');
     if (colon == std::string::npos || s.compare(0, colon, event) != 0) return;
-    for (int i = 0; i < 4; ++i) {
+    for (int i = 0; i < 5; ++i) {
         if (std::strcmp(names[i], event) == 0 && ++counts[i] == std::atoi(s.c_str() + colon + 1)) {
             ::raise(SIGKILL);
         }
@@ -818,6 +819,7 @@ private:
         bool last = false;
         uint64_t bytes = 0;
         std::string item, phase = "database";
+        std::string note;  // for the log, written when the segment is installed (builds run beside st_)
     };
 
     // What a segment build needs of the job state, copied, so a build can run beside the main thread (which
@@ -860,6 +862,7 @@ private:
     // spool (see BuildInput).
     Prepared prepare(BuildInput in, const json& cursor, uint64_t budget, uint64_t part_index) {
         budget = std::max<uint64_t>(budget, 64u << 10);
+        const uint64_t first_budget = budget;
         in_ = &in;
         struct Reset {
             BuildInput*& p;
@@ -905,6 +908,15 @@ private:
                 // count from the table's average row size, which a run of rows far larger than the average
                 // defeats: their row count halves too, down to chunks of a single row.
                 bool smaller = false;
+                const std::string at = start.value("phase", "site");
+                if ((at == "site" || at == "tables") && !start.contains("row_slices") && rows_tried_ == 1 &&
+                    budget <= (64u << 10)) {
+                    // Even the smallest segment is too big with chunks of one row: the first goes in slices,
+                    // each as big as a segment may be (add_chunk_slice).
+                    start["row_slices"] = json::object();
+                    budget = first_budget;
+                    continue;
+                }
                 if (budget > (64u << 10)) {
                     budget /= 2;
                     smaller = true;
@@ -939,8 +951,10 @@ private:
         st_["row_bytes"] = p.row_bytes;
         st_["warnings"] = p.warnings;
         if (p.cursor_after.contains("manifest_parts")) st_["manifest_parts"] = p.cursor_after["manifest_parts"];
+        if (p.cursor_after.contains("row_slice_parts")) st_["row_slice_parts"] = p.cursor_after["row_slice_parts"];
         sealed_index_ = p.index;
         sealed_sha256_ = p.sealed_sha256;
+        if (!p.info.note.empty()) log(p.info.note);
         st_["pending"] = {{"index", p.index},          {"last", p.info.last},  {"bytes", p.info.bytes},
                           {"sealed_bytes", p.sealed_bytes}, {"sealed_sha256", p.sealed_sha256},
                           {"cursor_after", p.cursor_after}, {"item", p.info.item}, {"phase", p.info.phase}};
@@ -949,6 +963,7 @@ private:
         save();
         report();
         maybe_die(p.info.phase == "files" ? "files" : "database");
+        if (p.cursor_after.contains("row_slices")) maybe_die("row-slice");
     }
 
     void make_segment() {
@@ -1012,6 +1027,10 @@ private:
                     if (t >= tables.size()) {
                         cursor["phase"] = "extras";
                         continue;
+                    }
+                    if (cursor.contains("row_slices")) {
+                        used += add_chunk_slice(w, manifest, cursor, tables[t], room(), mtime, info);
+                        break;  // a slice ends its segment
                     }
                     used += add_table_chunk(w, manifest, cursor, tables[t], room(), mtime, info);
                 } else if (phase == "extras") {
@@ -1096,46 +1115,163 @@ private:
         return sql.size();
     }
 
-    uint64_t add_table_chunk(ArchiveWriter& w, ManifestWriter& manifest, json& cursor, const std::string& table,
-                             uint64_t room, int64_t mtime, SegmentInfo& info) {
+    // Dumps the table chunk at `cursor` (at most max_rows rows) into sql_buffer_.
+    TableDumpResult dump_chunk(const std::string& table, const json& cursor, uint64_t max_rows, uint64_t reserve) {
         Connection& conn = db();
         const uint64_t chunk = cursor.value("chunk", uint64_t(0));
-        uint64_t row_bytes = std::max<uint64_t>(in_->row_bytes.value(table, uint64_t(0)), 64);
-        uint64_t target = std::min<uint64_t>(std::max<uint64_t>(room, 64u << 10), kMaxTableChunk);
         DumpOptions dopt;
         dopt.strip_foreign_keys = true;
         dopt.continuation = chunk > 0;
-        dopt.max_rows = std::min<uint64_t>(std::max<uint64_t>(1, target / row_bytes), row_cap_);
-        rows_tried_ = std::max(rows_tried_, dopt.max_rows);
-        info.item = table;  // named if even one row does not fit
+        dopt.max_rows = max_rows;
         dopt.after_key = cursor.value("key", std::vector<std::string>{});
         dopt.offset = cursor.value("offset", uint64_t(0));
         std::string& sql = sql_buffer_;  // kept from chunk to chunk (only one segment is built at a time)
         sql.clear();
-        sql.reserve(static_cast<size_t>(target + (1u << 20)));  // one statement may overshoot the target
+        sql.reserve(static_cast<size_t>(reserve));
         TableDumpResult res = dump_table(conn, table, [&](std::string_view p) { sql.append(p); }, dopt);
         if (chunk == 0)
             for (const auto& fk : res.foreign_keys) warn("table '" + table + "': foreign key not carried over: " + fk);
-        const std::string path = "database/" + table + (chunk ? "." + std::to_string(chunk) : "") + ".sql";
-        EntryRecord r = add_text(w, path, sql, mtime);
-        r.table = table;
-        r.rows = res.rows;
-        r.checksum = res.checksum;
-        manifest.add(r);
-        if (res.rows > 0) in_->row_bytes[table] = std::max<uint64_t>(sql.size() / res.rows, 16);
-        if (res.rows < dopt.max_rows) {  // the table is complete
+        return res;
+    }
+
+    // Moves the cursor past a chunk that held `rows` of the `max_rows` it asked for.
+    void advance_table(json& cursor, const std::string& table, uint64_t rows, uint64_t max_rows,
+                       const std::vector<std::string>& last_key, bool has_primary_key) {
+        const uint64_t chunk = cursor.value("chunk", uint64_t(0));
+        if (rows < max_rows) {  // the table is complete
             cursor["table"] = cursor.value("table", uint64_t(0)) + 1;
             cursor["chunk"] = 0;
             cursor["key"] = json::array();
             cursor["offset"] = 0;
         } else {
             cursor["chunk"] = chunk + 1;
-            cursor["key"] = res.last_key;
-            cursor["offset"] = dopt.offset + res.rows;
-            if (!res.has_primary_key && chunk == 0)
+            cursor["key"] = last_key;
+            cursor["offset"] = cursor.value("offset", uint64_t(0)) + rows;
+            if (!has_primary_key && chunk == 0)
                 warn("table '" + table + "' has no primary key; it was sent in chunks by row position");
         }
+    }
+
+    uint64_t add_table_chunk(ArchiveWriter& w, ManifestWriter& manifest, json& cursor, const std::string& table,
+                             uint64_t room, int64_t mtime, SegmentInfo& info) {
+        uint64_t row_bytes = std::max<uint64_t>(in_->row_bytes.value(table, uint64_t(0)), 64);
+        uint64_t target = std::min<uint64_t>(std::max<uint64_t>(room, 64u << 10), kMaxTableChunk);
+        const uint64_t max_rows = std::min<uint64_t>(std::max<uint64_t>(1, target / row_bytes), row_cap_);
+        rows_tried_ = std::max(rows_tried_, max_rows);
+        info.item = table;  // named if even one row does not fit
+        // one statement may overshoot the target
+        TableDumpResult res = dump_chunk(table, cursor, max_rows, target + (1u << 20));
+        const std::string& sql = sql_buffer_;
+        EntryRecord r = add_text(w, "database/" + table_chunk_name(table, cursor.value("chunk", uint64_t(0))), sql, mtime);
+        r.table = table;
+        r.rows = res.rows;
+        r.checksum = res.checksum;
+        manifest.add(r);
+        if (res.rows > 0) in_->row_bytes[table] = std::max<uint64_t>(sql.size() / res.rows, 16);
+        advance_table(cursor, table, res.rows, max_rows, res.last_key, res.has_primary_key);
         return sql.size();
+    }
+
+    // A chunk of one row that no part holds whole (cursor["row_slices"] set, see prepare) goes as slices
+    // "sql-slices/<size>/<offset>/<chunk name>", one a segment. They are cut from a copy of the chunk's SQL
+    // kept on disk (row.sql), so every slice comes from the same text whichever process cuts it, even when
+    // each step reads its own snapshot. When that copy is lost or is not what the first slice recorded, the
+    // row is read again and its slices start over from offset 0, which the destination accepts.
+    uint64_t add_chunk_slice(ArchiveWriter& w, ManifestWriter& manifest, json& cursor, const std::string& table,
+                             uint64_t room, int64_t mtime, SegmentInfo& info) {
+        info.item = table;
+        const std::string name = table_chunk_name(table, cursor.value("chunk", uint64_t(0)));
+        const std::string copy = paths_->dir + "/row.sql";
+        json& rs = cursor["row_slices"];
+        uint64_t sent = rs.value("sent", uint64_t(0));
+        int fd = -1;
+        std::unique_ptr<int, void (*)(int*)> guard(&fd, [](int* f) {
+            if (*f >= 0) ::close(*f);
+        });
+        if (sent > 0 && rs.value("name", "") == name) {
+            fd = ::open(copy.c_str(), O_RDONLY | O_CLOEXEC);
+            struct stat sb;
+            if (fd >= 0 && (::fstat(fd, &sb) != 0 || static_cast<uint64_t>(sb.st_size) != rs.value("size", uint64_t(0)))) {
+                ::close(fd);
+                fd = -1;
+            }
+        }
+        const uint64_t len_wanted = std::max<uint64_t>(room, 64u << 10);
+        std::vector<char> buf(kReadChunk);
+        if (fd >= 0 && sent + len_wanted >= rs.value("size", uint64_t(0))) {
+            // The last slice: the copy must still be the text the first slice recorded.
+            std::string hex;
+            if (!hash_file(fd, rs.value("size", uint64_t(0)), hex) || hex != rs.value("sha256", "")) {
+                ::close(fd);
+                fd = -1;
+            }
+        }
+        if (fd < 0) {
+            if (sent > 0) info.note = "the copy of a big row of table '" + table + "' was lost; its slices start over";
+            TableDumpResult res = dump_chunk(table, cursor, 1, 1u << 20);
+            const std::string& sql = sql_buffer_;
+            // Shrunk meanwhile (or the table ended): a chunk like any other, unless slices of it went already
+            // (the destination then takes nothing but the next slice, or a first one again).
+            if (sent == 0 && sql.size() <= len_wanted) {
+                cursor.erase("row_slices");
+                EntryRecord r = add_text(w, "database/" + name, sql, mtime);
+                r.table = table;
+                r.rows = res.rows;
+                r.checksum = res.checksum;
+                manifest.add(r);
+                advance_table(cursor, table, res.rows, 1, res.last_key, res.has_primary_key);
+                return sql.size();
+            }
+            if (sql.size() > kMaxSlicedChunk)
+                throw Error(ErrorKind::state, "a row of table '" + table + "' takes " + std::to_string(sql.size() >> 20) +
+                                                  " MiB as SQL, more than SiteLift carries (" +
+                                                  std::to_string(kMaxSlicedChunk >> 20) + " MiB)");
+            write_file_atomic(copy, sql);
+            rs = {{"name", name},
+                  {"size", sql.size()},
+                  {"sha256", Sha256::hex(sql)},
+                  {"rows", res.rows},
+                  {"checksum", res.checksum},
+                  {"key", res.last_key},
+                  {"has_primary_key", res.has_primary_key},
+                  {"sent", 0}};
+            sent = 0;
+            fd = ::open(copy.c_str(), O_RDONLY | O_CLOEXEC);
+            if (fd < 0) throw_errno(ErrorKind::io, "cannot read back a big row for sending", errno);
+        }
+        const uint64_t size = rs.value("size", uint64_t(0));
+        const uint64_t len = std::min<uint64_t>(size - sent, len_wanted);
+        EntryInfo e;
+        e.path = sql_slice_path(size, sent, name);
+        e.type = EntryType::file;
+        e.size = len;
+        e.mode = 0644;
+        e.mtime = mtime;
+        w.begin_entry(e);
+        copy_range(fd, sent, len, "row.sql", [&](const char* d, size_t n) { w.write_data(d, n); }, buf);
+        w.end_entry();
+        cursor["row_slice_parts"] = cursor.value("row_slice_parts", uint64_t(0)) + 1;
+        if (sent + len < size) {
+            rs["sent"] = sent + len;
+            return len;
+        }
+        // The last slice: the manifest describes the whole chunk.
+        EntryRecord r;
+        r.path = "database/" + name;
+        r.type = "file";
+        r.size = size;
+        r.mode = 0644;
+        r.mtime = mtime;
+        r.sha256 = rs.value("sha256", "");
+        r.table = table;
+        r.rows = rs.value("rows", uint64_t(0));
+        r.checksum = rs.value("checksum", "");
+        manifest.add(r);
+        const auto key = rs.value("key", std::vector<std::string>{});
+        const bool pk = rs.value("has_primary_key", false);
+        cursor.erase("row_slices");
+        advance_table(cursor, table, r.rows, 1, key, pk);
+        return len;
     }
 
     // Adds entries of the file list from the cursor until the budget is used; false when the list is done.

@@ -2,7 +2,8 @@
 # A site with more files than one part's manifest can describe: parts of 2 MiB (a destination behind a small
 # request limit) and 20,000 extra files with long names, so the manifest alone is larger than a part. The push
 # must still finish, and the destination must be the source, file by file. The source also has a table whose
-# average row size hides a run of big rows, which must go in smaller chunks rather than fail the push.
+# average row size hides a run of big rows, which must go in smaller chunks rather than fail the push, and
+# ends in one row of about 8 MB that no part can hold: it goes in slices, joined by the destination.
 set -euo pipefail
 source "$(dirname "$0")/lib/e2e.sh"
 source "$(dirname "$0")/lib/push.sh"
@@ -39,7 +40,12 @@ e2e_sql source "DROP TABLE IF EXISTS $runs;
   INSERT INTO $runs (v) SELECT 'x' FROM seq_1_to_20000;
   INSERT INTO $runs (v) SELECT CONCAT($(for i in $(seq 18); do printf 'TO_BASE64(RANDOM_BYTES(1024)),'; done | sed 's/,$//'))
     FROM seq_1_to_150;
+  SET SESSION group_concat_max_len = 67108864;
+  INSERT INTO $runs (id, v) SELECT 1000000, GROUP_CONCAT(TO_BASE64(RANDOM_BYTES(1024)) SEPARATOR '') FROM seq_1_to_6000;
   ANALYZE TABLE $runs" >/dev/null || e2e_fail "cannot create the table $runs"
+big_row_md5=$(e2e_sql source "SELECT MD5(v) FROM $runs WHERE id = 1000000")
+[ "$(e2e_sql source "SELECT LENGTH(v) > 8000000 FROM $runs WHERE id = 1000000")" = 1 ] ||
+  e2e_fail "the big row of $runs is not there"
 
 push_token
 mark=$(push_access_mark)
@@ -53,9 +59,15 @@ manifest_parts=$(jq -r '.manifest_parts // 0' "$E2E_WORK/push.out")
 [ "$manifest_parts" -ge 2 ] || e2e_fail "the manifest went in $manifest_parts part(s); this test needs it larger than one part"
 e2e_ok "the manifest took $manifest_parts parts"
 
+row_slice_parts=$(jq -r '.row_slice_parts // 0' "$E2E_WORK/push.out")
+[ "$row_slice_parts" -ge 3 ] || e2e_fail "the big row went in $row_slice_parts slice(s); this test needs it in several"
+e2e_ok "the big row took $row_slice_parts parts"
+
 push_compare --quiet || e2e_fail "the destination is not the source with its URL replaced"
-[ "$(e2e_sql destination "SELECT COUNT(*), SUM(LENGTH(v)) > 3500000 FROM wpd_sitelift_runs")" = "20150	1" ] ||
-  e2e_fail "the destination's $runs does not hold the 20,150 rows"
+[ "$(e2e_sql destination "SELECT COUNT(*), SUM(LENGTH(v)) > 11500000 FROM wpd_sitelift_runs")" = "20151	1" ] ||
+  e2e_fail "the destination's $runs does not hold the 20,151 rows"
+[ "$(e2e_sql destination "SELECT MD5(v) FROM wpd_sitelift_runs WHERE id = 1000000")" = "$big_row_md5" ] ||
+  e2e_fail "the destination's big row differs from the source's"
 [ "$(find "$PUSH_DST_ROOT/wp-content/uploads/sitelift-many-files" -type f | wc -l)" = 20000 ] ||
   e2e_fail "the destination lacks some of the 20,000 extra files"
 e2e_ok "destination matches the source, the 20,000 extra files included"
@@ -78,3 +90,26 @@ push_status destination | jq -e '.receive.job.phase == "done"' >/dev/null ||
   e2e_fail "the resumed push did not finish: $(push_status destination | jq -c .receive.job)"
 push_compare --quiet || e2e_fail "after the resumed push, the destination is not the source"
 e2e_ok "resumed: the rest of the manifest joined the slice received before, destination matches the source"
+
+# --- killed between two slices of the big row, its copy on the source lost, then resumed ---
+# The destination holds the first slice; the source's copy of the row's text is gone, so the rest is cut from
+# the row read again, starting over at offset 0, which the destination must accept in place of what it holds.
+push_fresh_destination
+push_token
+status=0
+SITELIFT_TEST_KILL_AT="row-slice:2" push_run --max-part=2097152 || status=$?
+[ "$status" = 137 ] || e2e_fail "the push was not killed between slices of the big row (exit status $status): $(tail -n 3 "$E2E_WORK/push.err")"
+jq -e '.sql_slice.next > 0' "$PUSH_DST_ROOT/.sitelift/receive/job.json" >/dev/null ||
+  e2e_fail "the kill did not fall between two slices of the big row: $(jq -c .sql_slice "$PUSH_DST_ROOT/.sitelift/receive/job.json")"
+[ -f "$PUSH_SRC_ROOT/.sitelift/push/row.sql" ] || e2e_fail "the source keeps no copy of the big row's text"
+rm -f "$PUSH_SRC_ROOT/.sitelift/push/row.sql"
+e2e_ok "killed with part of the big row received; the source's copy of it removed"
+push_ok --max-part=2097152
+grep -q "its slices start over" "$PUSH_SRC_ROOT/.sitelift/push/log.txt" ||
+  e2e_fail "the resumed push did not cut the big row again: $(tail -n 5 "$PUSH_SRC_ROOT/.sitelift/push/log.txt")"
+push_status destination | jq -e '.receive.job.phase == "done"' >/dev/null ||
+  e2e_fail "the resumed push did not finish: $(push_status destination | jq -c .receive.job)"
+push_compare --quiet || e2e_fail "after the resumed push, the destination is not the source"
+[ "$(e2e_sql destination "SELECT MD5(v) FROM wpd_sitelift_runs WHERE id = 1000000")" = "$big_row_md5" ] ||
+  e2e_fail "after the resumed push, the destination's big row differs from the source's"
+e2e_ok "resumed: the big row was sent again from its start, destination matches the source"
