@@ -32,6 +32,8 @@ const std::vector<std::string>& default_exclusions() {
 
 namespace {
 
+struct StopWalk {};
+
 struct Walker {
     const ScanOptions& options;
     const std::function<void(const ScanEntry&)>& visit;
@@ -44,7 +46,18 @@ struct Walker {
         if (options.default_excludes)
             for (const auto& p : default_exclusions()) exclusions.emplace_back(p);
         for (const auto& p : options.excludes) exclusions.emplace_back(p);
+        for (size_t at = 0; !options.resume_after.empty();) {
+            const size_t slash = options.resume_after.find('/', at);
+            resume.push_back(options.resume_after.substr(at, slash == std::string::npos ? std::string::npos : slash - at));
+            if (slash == std::string::npos) break;
+            at = slash + 1;
+        }
     }
+
+    // The components of ScanOptions::resume_after. The walk's order is that of paths compared component by
+    // component (names sorted bytewise in each folder, a folder before its children), so the entries already
+    // visited are, in each folder on the way to that path, the names before its component there.
+    std::vector<std::string> resume;
 
     bool excluded(const std::string& rel) const {
         // The destination keeps its own wp-config.php and SiteLift's work folder never travels.
@@ -54,7 +67,8 @@ struct Walker {
         return false;
     }
 
-    void walk(int dirfd, const std::string& prefix) {
+    // depth: the folder's depth (0 for the root); resuming: the folder is on the way to resume_after.
+    void walk(int dirfd, const std::string& prefix, size_t depth = 0, bool resuming = false) {
         DIR* dir = fdopendir(dirfd);
         if (!dir) {
             int e = errno;
@@ -74,7 +88,18 @@ struct Walker {
         }
         std::sort(names.begin(), names.end());
         try {
-            for (const auto& name : names) visit_one(dirfd, prefix, name);
+            size_t first = 0;
+            if (resuming && depth < resume.size()) {
+                const std::string& mark = resume[depth];
+                first = static_cast<size_t>(std::lower_bound(names.begin(), names.end(), mark) - names.begin());
+                if (first < names.size() && names[first] == mark) {
+                    // Visited already (the last entry visited, or a folder on the way to it): only what lies
+                    // below it may still be due.
+                    descend(dirfd, prefix, mark, depth + 1, depth + 1 < resume.size());
+                    ++first;
+                }
+            }
+            for (size_t i = first; i < names.size(); ++i) visit_one(dirfd, prefix, names[i], depth);
         } catch (...) {
             closedir(dir);
             throw;
@@ -82,7 +107,17 @@ struct Walker {
         closedir(dir);
     }
 
-    void visit_one(int dirfd, const std::string& prefix, const std::string& name) {
+    // Walks the children of the folder `name` (visited before the walk stopped), when it still is one.
+    void descend(int dirfd, const std::string& prefix, const std::string& name, size_t depth, bool resuming) {
+        std::string rel = prefix.empty() ? name : prefix + "/" + name;
+        struct stat st;
+        if (excluded(rel) || fstatat(dirfd, name.c_str(), &st, AT_SYMLINK_NOFOLLOW) != 0 || !S_ISDIR(st.st_mode)) return;
+        int fd = openat(dirfd, name.c_str(), O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+        if (fd < 0) return;  // gone or unreadable since: it was listed, its children cannot be
+        walk(fd, rel, depth, resuming);
+    }
+
+    void visit_one(int dirfd, const std::string& prefix, const std::string& name, size_t depth) {
         std::string rel = prefix.empty() ? name : prefix + "/" + name;
         if (excluded(rel)) return;
         struct stat st;
@@ -91,6 +126,7 @@ struct Walker {
             throw_errno(ErrorKind::io, "cannot stat '" + rel + "'", errno);
         }
         if (options.skip_ino != 0 && st.st_dev == options.skip_dev && st.st_ino == options.skip_ino) return;
+        if (options.stop && options.stop()) throw StopWalk{};
         ScanEntry e;
         e.path = rel;
         e.mode = st.st_mode & 07777;
@@ -130,7 +166,7 @@ struct Walker {
                 close(fd);
                 throw;
             }
-            walk(fd, rel);
+            walk(fd, rel, depth + 1);
         } else {
             warn("skipped '" + rel + "': not a regular file, folder or symlink");
         }
@@ -139,13 +175,18 @@ struct Walker {
 
 }  // namespace
 
-void scan_tree(const std::string& root, const ScanOptions& options,
+bool scan_tree(const std::string& root, const ScanOptions& options,
                const std::function<void(const ScanEntry&)>& visit,
                const std::function<void(const std::string&)>& warn) {
     int fd = open(root.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
     if (fd < 0) throw_errno(ErrorKind::io, "cannot open site root '" + root + "'", errno);
     Walker w(options, visit, warn);
-    w.walk(fd, "");
+    try {
+        w.walk(fd, "", 0, !w.resume.empty());
+    } catch (const StopWalk&) {
+        return false;
+    }
+    return true;
 }
 
 }  // namespace sitelift

@@ -27,6 +27,12 @@ struct ScanOptions {
     bool default_excludes = true;       // default_exclusions() below
     dev_t skip_dev = 0;                 // a file never to include (the archive being written), by device/inode
     ino_t skip_ino = 0;
+    // Resuming a walk that stopped: the entries up to and including this one, in the walk's order, are not
+    // visited again (the children of a folder that was the last one visited are). Relative, '/'-separated;
+    // empty: from the start.
+    std::string resume_after;
+    // Asked before each entry that is not excluded; true stops the walk there (before it).
+    std::function<bool()> stop;
 };
 
 // wp-config.php at the root, SiteLift's work folder, version control folders, cache folders and other
@@ -34,8 +40,9 @@ struct ScanOptions {
 const std::vector<std::string>& default_exclusions();
 
 // Calls visit for every entry below root (the root itself excluded), parents before children. Entries that
-// cannot be exported (sockets, devices, unreadable folders) are reported through warn and skipped.
-void scan_tree(const std::string& root, const ScanOptions& options,
+// cannot be exported (sockets, devices, unreadable folders) are reported through warn and skipped. Returns
+// false when options.stop ended the walk, true when it is complete.
+bool scan_tree(const std::string& root, const ScanOptions& options,
                const std::function<void(const ScanEntry&)>& visit,
                const std::function<void(const std::string&)>& warn);
 
