@@ -49,8 +49,8 @@ struct PushPaths {
     explicit PushPaths(const std::string& root)
         : work(root + "/.sitelift"), dir(work + "/push"), state(dir + "/state.json"), files(dir + "/files.jsonl"),
           manifest(dir + "/manifest.jsonl"), segment(dir + "/segment.bin"), segment_next(dir + "/segment.next"),
-          log(dir + "/log.txt"), lock(dir + "/lock") {}
-    std::string work, dir, state, files, manifest, segment, segment_next, log, lock;
+          log(dir + "/log.txt"), lock(dir + "/lock"), row(dir + "/row.sql") {}
+    std::string work, dir, state, files, manifest, segment, segment_next, log, lock, row;
 };
 
 int64_t now_s() { return static_cast<int64_t>(std::time(nullptr)); }
@@ -147,17 +147,17 @@ json public_state(const json& st) {
 }
 
 // Test hook: SITELIFT_TEST_KILL_AT=<event>:<n> kills the process at the n-th event (database, files, part,
-// finalize, row-slice: a segment holding a slice of a big row other than its last), the way a killed CLI or a
-// php-fpm worker hitting its time limit dies: no clean-up at all.
+// finalize, row-slice: a segment holding a slice of a big row other than its last, listing: a step of the file
+// listing), the way a killed CLI or a php-fpm worker hitting its time limit dies: no clean-up at all.
 void maybe_die(const char* event) {
     static int counts[8] = {};
-    static const char* names[] = {"database", "files", "part", "finalize", "row-slice"};
+    static const char* names[] = {"database", "files", "part", "finalize", "row-slice", "listing"};
     const char* spec = std::getenv("SITELIFT_TEST_KILL_AT");
     if (!spec) return;
     std::string s(spec);
     size_t colon = s.find(':');
     if (colon == std::string::npos || s.compare(0, colon, event) != 0) return;
-    for (int i = 0; i < 5; ++i) {
+    for (int i = 0; i < 6; ++i) {
         if (std::strcmp(names[i], event) == 0 && ++counts[i] == std::atoi(s.c_str() + colon + 1)) {
             ::raise(SIGKILL);
         }
@@ -330,6 +330,10 @@ public:
     void step(double seconds) {
         auto deadline = std::chrono::steady_clock::now() + std::chrono::duration<double>(seconds);
         if (finished()) return;
+        if (st_.value("phase", "") == "listing") {
+            list_files(deadline);
+            if (st_.value("phase", "") == "listing") return;
+        }
         if (!handshaken_) handshake();
         do {
             const std::string phase = st_.value("phase", "");
@@ -376,7 +380,8 @@ private:
     }
 
     void reset_files() {
-        for (const std::string* f : {&paths_->state, &paths_->files, &paths_->manifest, &paths_->segment, &paths_->segment_next})
+        for (const std::string* f : {&paths_->state, &paths_->files, &paths_->manifest, &paths_->segment,
+                                     &paths_->segment_next, &paths_->row})
             ::unlink(f->c_str());
     }
 
@@ -442,46 +447,15 @@ private:
             row_bytes[*row[0]] = row[2] ? std::strtoull(row[2]->c_str(), nullptr, 10) : 0;
         }
 
-        // The file list is taken once, so every later step walks the same list.
-        std::string list;
-        uint64_t files = 0;
-        std::vector<std::string> warnings;
-        ScanOptions so;
-        so.excludes = opt_.excludes;
-        so.default_excludes = opt_.default_excludes;
-        {
-            std::FILE* out = std::fopen(paths_->files.c_str(), "wb");
-            if (!out) throw_errno(ErrorKind::io, "cannot write the file list", errno);
-            std::unique_ptr<std::FILE, int (*)(std::FILE*)> guard(out, std::fclose);
-            scan_tree(
-                root_, so,
-                [&](const ScanEntry& e) {
-                    json j = {{"p", base64_encode(e.path)},
-                              {"k", e.kind == ScanEntry::directory ? "d" : e.kind == ScanEntry::symlink ? "l" : "f"},
-                              {"m", e.mode},
-                              {"t", e.mtime},
-                              {"n", e.mtime_nsec},
-                              {"s", e.size}};
-                    if (e.kind == ScanEntry::symlink) j["l"] = base64_encode(e.target);
-                    std::string line = j.dump() + "\n";
-                    if (std::fwrite(line.data(), 1, line.size(), out) != line.size())
-                        throw_errno(ErrorKind::io, "cannot write the file list", errno);
-                    total += e.size;
-                    ++files;
-                },
-                [&](const std::string& w) {
-                    if (warnings.size() < 1000) warnings.push_back(w);
-                });
-            if (std::fflush(out) != 0 || ::fsync(::fileno(out)) != 0)
-                throw_errno(ErrorKind::io, "cannot write the file list", errno);
-        }
-        ::unlink(paths_->manifest.c_str());
-        ::unlink(paths_->segment.c_str());
-        ::unlink(paths_->segment_next.c_str());
+        // The file list is taken once, so every later step walks the same list. Listing a big tree may take
+        // longer than one request: it goes in steps of its own (list_files) before the handshake.
+        for (const std::string* f : {&paths_->files, &paths_->manifest, &paths_->segment, &paths_->segment_next, &paths_->row})
+            ::unlink(f->c_str());
 
         st_ = json::object();
         st_["job"] = random_nonce();
-        st_["phase"] = "handshake";
+        st_["phase"] = "listing";
+        st_["listing"] = {{"bytes", 0}, {"last", ""}};
         st_["token_id"] = token_.token_id;
         st_["fingerprint"] = token_fingerprint(token_);
         st_["destination_url"] = token_.url;
@@ -505,16 +479,78 @@ private:
         st_["done_bytes"] = 0;
         st_["sent_bytes"] = 0;
         st_["tables"] = tables.size();
-        st_["files"] = files;
+        st_["files"] = 0;
         st_["item"] = "";
         st_["error"] = "";
         st_["permanent"] = false;
-        st_["warnings"] = warnings;
+        st_["warnings"] = json::array();
         st_["log"] = json::array();
-        log("push " + st_["job"].get<std::string>().substr(0, 8) + " started: " + std::to_string(tables.size()) +
-            " tables, " + std::to_string(files) + " files, about " + std::to_string(total >> 20) + " MiB, to " +
-            token_.url + " (token " + st_["fingerprint"].get<std::string>() + ")");
         save();
+    }
+
+    // Lists the site's files into files.jsonl until the walk is complete or `deadline` passes (after at least
+    // some entries, so every step makes progress). The list's length and last path are saved after each step:
+    // a step that was killed is cut back to them and the walk resumes after that path.
+    template <typename TimePoint>
+    void list_files(TimePoint deadline) {
+        json& listing = st_["listing"];
+        const uint64_t bytes = listing.value("bytes", uint64_t(0));
+        std::string last;
+        if (!base64_decode(listing.value("last", ""), last)) throw Error(ErrorKind::state, "the push state is damaged");
+        int fd = ::open(paths_->files.c_str(), O_WRONLY | O_CREAT | O_CLOEXEC, 0600);
+        if (fd < 0) throw_errno(ErrorKind::io, "cannot write the file list", errno);
+        std::unique_ptr<std::FILE, int (*)(std::FILE*)> out(::fdopen(fd, "wb"), std::fclose);
+        if (!out) {
+            ::close(fd);
+            throw_errno(ErrorKind::io, "cannot write the file list", errno);
+        }
+        if (::ftruncate(fd, static_cast<off_t>(bytes)) != 0 || ::lseek(fd, static_cast<off_t>(bytes), SEEK_SET) < 0)
+            throw_errno(ErrorKind::io, "cannot write the file list", errno);
+        const json& o = st_["options"];
+        ScanOptions so;
+        so.excludes = o.value("excludes", std::vector<std::string>{});
+        so.default_excludes = o.value("default_excludes", true);
+        so.resume_after = last;
+        uint64_t asked = 0;
+        so.stop = [&]() { return (++asked & 255) == 0 && std::chrono::steady_clock::now() >= deadline; };
+        uint64_t files = st_.value("files", uint64_t(0)), total = st_.value("total_bytes", uint64_t(0));
+        std::string line;
+        const bool complete = scan_tree(
+            root_, so,
+            [&](const ScanEntry& e) {
+                json j = {{"p", base64_encode(e.path)},
+                          {"k", e.kind == ScanEntry::directory ? "d" : e.kind == ScanEntry::symlink ? "l" : "f"},
+                          {"m", e.mode},
+                          {"t", e.mtime},
+                          {"n", e.mtime_nsec},
+                          {"s", e.size}};
+                if (e.kind == ScanEntry::symlink) j["l"] = base64_encode(e.target);
+                line = j.dump() + "\n";
+                if (std::fwrite(line.data(), 1, line.size(), out.get()) != line.size())
+                    throw_errno(ErrorKind::io, "cannot write the file list", errno);
+                total += e.size;
+                ++files;
+                last = e.path;
+            },
+            [&](const std::string& w) { warn(w); });
+        if (std::fflush(out.get()) != 0 || ::fsync(fd) != 0) throw_errno(ErrorKind::io, "cannot write the file list", errno);
+        const off_t end = ::lseek(fd, 0, SEEK_CUR);
+        if (end < 0) throw_errno(ErrorKind::io, "cannot write the file list", errno);
+        listing["bytes"] = static_cast<uint64_t>(end);
+        listing["last"] = base64_encode(last);
+        st_["files"] = files;
+        st_["total_bytes"] = total;
+        st_["item"] = last.substr(0, last.rfind('/') == std::string::npos ? 0 : last.rfind('/'));
+        if (complete) {
+            st_["phase"] = "handshake";
+            st_["item"] = "";
+            log("push " + st_["job"].get<std::string>().substr(0, 8) + " started: " + std::to_string(st_.value("tables", 0)) +
+                " tables, " + std::to_string(files) + " files, about " + std::to_string(total >> 20) + " MiB, to " +
+                token_.url + " (token " + st_["fingerprint"].get<std::string>() + ")");
+        }
+        save();
+        report();
+        maybe_die("listing");
     }
 
     // ---- requests ----
@@ -802,7 +838,7 @@ private:
         st_["eta"] = 0;
         log("done: " + token_.url + " now serves the site");
         save();
-        for (const std::string* f : {&paths_->files, &paths_->manifest, &paths_->segment, &paths_->segment_next})
+        for (const std::string* f : {&paths_->files, &paths_->manifest, &paths_->segment, &paths_->segment_next, &paths_->row})
             ::unlink(f->c_str());
         report();
     }
@@ -1181,7 +1217,7 @@ private:
                              uint64_t room, int64_t mtime, SegmentInfo& info) {
         info.item = table;
         const std::string name = table_chunk_name(table, cursor.value("chunk", uint64_t(0)));
-        const std::string copy = paths_->dir + "/row.sql";
+        const std::string& copy = paths_->row;
         json& rs = cursor["row_slices"];
         uint64_t sent = rs.value("sent", uint64_t(0));
         int fd = -1;
@@ -1504,7 +1540,7 @@ void push_cancel(const std::string& root) {
     if (!exists_nofollow(p.dir)) return;
     FileLock lock(p.lock, "a push step is running right now; try again in a moment", true);
     json st = load_state(p);
-    for (const std::string* f : {&p.files, &p.manifest, &p.segment}) ::unlink(f->c_str());
+    for (const std::string* f : {&p.files, &p.manifest, &p.segment, &p.row}) ::unlink(f->c_str());
     if (st.empty()) return;
     st["phase"] = "cancelled";
     st["pending"] = nullptr;

@@ -113,3 +113,36 @@ push_compare --quiet || e2e_fail "after the resumed push, the destination is not
 [ "$(e2e_sql destination "SELECT MD5(v) FROM wpd_sitelift_runs WHERE id = 1000000")" = "$big_row_md5" ] ||
   e2e_fail "after the resumed push, the destination's big row differs from the source's"
 e2e_ok "resumed: the big row was sent again from its start, destination matches the source"
+
+# --- the same push in steps of no time at all, the file listing killed and resumed ---
+# wp-admin drives a push in steps that each fit one PHP request; listing this tree then takes many steps (a
+# step lists a few hundred entries when its time is up). A step killed after writing more of the list than
+# its state records leaves lines that the next step must cut off; the list must come out exactly as one
+# uninterrupted walk made it (taken from a push killed once its first database part was made).
+push_fresh_destination
+push_token
+status=0
+SITELIFT_TEST_KILL_AT="database:1" push_run --max-part=2097152 || status=$?
+[ "$status" = 137 ] || e2e_fail "the reference push was not killed at its first database part (exit status $status)"
+cp "$PUSH_SRC_ROOT/.sitelift/push/files.jsonl" "$E2E_WORK/files-whole.jsonl"
+push_fresh_destination
+push_token
+status=0
+SITELIFT_TEST_KILL_AT="listing:3" push_run --restart --step-seconds=0 --max-part=2097152 || status=$?
+[ "$status" = 137 ] || e2e_fail "the push was not killed in its third listing step (exit status $status): $(tail -n 3 "$E2E_WORK/push.err")"
+jq -e '.phase == "listing"' "$PUSH_SRC_ROOT/.sitelift/push/state.json" >/dev/null ||
+  e2e_fail "the third step ended the listing; this test needs more steps: $(jq -c '{phase, listing, files}' "$PUSH_SRC_ROOT/.sitelift/push/state.json")"
+printf '{"p":"bm90LWxpc3RlZA==","k":"f","m":420,"t":0,"n":0,"s":1}\n' >>"$PUSH_SRC_ROOT/.sitelift/push/files.jsonl"
+e2e_ok "killed after three listing steps of $(jq -r .files "$PUSH_SRC_ROOT/.sitelift/push/state.json") entries; a line the state does not record added"
+status=0
+SITELIFT_TEST_KILL_AT="database:1" push_run --step-seconds=0 --max-part=2097152 || status=$?
+[ "$status" = 137 ] || e2e_fail "the push in steps was not killed at its first database part (exit status $status): $(tail -n 3 "$E2E_WORK/push.err")"
+cmp -s "$PUSH_SRC_ROOT/.sitelift/push/files.jsonl" "$E2E_WORK/files-whole.jsonl" ||
+  e2e_fail "the file list made in steps differs from the one made at once: $(diff "$PUSH_SRC_ROOT/.sitelift/push/files.jsonl" "$E2E_WORK/files-whole.jsonl" | head -c 600)"
+e2e_ok "the file list made in $(grep -c . "$E2E_WORK/files-whole.jsonl") entries over many steps equals the one made at once"
+push_ok --step-seconds=0 --max-part=2097152
+push_status destination | jq -e '.receive.job.phase == "done"' >/dev/null ||
+  e2e_fail "the push in steps did not finish: $(push_status destination | jq -c .receive.job)"
+[ ! -e "$PUSH_SRC_ROOT/.sitelift/push/row.sql" ] || e2e_fail "the finished push left its copy of the big row behind"
+push_compare --quiet || e2e_fail "after the push in steps, the destination is not the source"
+e2e_ok "pushed in steps: destination matches the source"

@@ -216,6 +216,7 @@
 	// ------------------------------------------------------------------------------------------- source
 
 	var PHASES = {
+		listing: __( 'Listing files', 'sitelift' ),
 		handshake: __( 'Connecting to the destination', 'sitelift' ),
 		database: __( 'Database', 'sitelift' ),
 		files: __( 'Files', 'sitelift' ),

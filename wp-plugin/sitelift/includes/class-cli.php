@@ -21,8 +21,9 @@ Commands:
             create the machine token a source pushes with (shown once)
   token     --path=DEST_ROOT --revoke      revoke it
   push      --path=SRC_ROOT --token=TOKEN --site=NAME [--restart] [--exclude=GLOB]...
-            [--no-default-excludes] [--all-tables]
+            [--no-default-excludes] [--all-tables] [--max-part=BYTES] [--step-seconds=S]
             move this site to the destination the token names; run again to resume
+            (--step-seconds: in steps of about S seconds, each a call of its own, as wp-admin drives it)
   rollback  --path=WP_ROOT      put back the site the last import replaced
   cleanup   --path=WP_ROOT      drop what the last import kept for a rollback
   status    --path=WP_ROOT      the state of the last import as JSON, with "push" (this site's push) and
@@ -357,7 +358,7 @@ TXT;
 	}
 
 	private function push( array $opts ): int {
-		$this->check_known( $opts, array( 'path', 'token', 'site', 'restart', 'exclude', 'no-default-excludes', 'all-tables', 'max-part' ) );
+		$this->check_known( $opts, array( 'path', 'token', 'site', 'restart', 'exclude', 'no-default-excludes', 'all-tables', 'max-part', 'step-seconds' ) );
 		$token = $this->required( $opts, 'token' );
 		$site  = $this->required( $opts, 'site' );
 		list( $config, $args ) = $this->target( $opts );
@@ -377,11 +378,15 @@ TXT;
 			$args['max_part_bytes'] = (int) $opts['max-part'];
 		}
 		$this->started = microtime( true );
-		$args          = $this->with_progress( $opts, $args );
-		try {
-			$state = \SiteLift\push( $args );
-		} finally {
-			$this->finish_progress();
+		if ( isset( $opts['step-seconds'] ) ) {
+			$state = $this->push_in_steps( $args, (float) $opts['step-seconds'] );
+		} else {
+			$args = $this->with_progress( $opts, $args );
+			try {
+				$state = \SiteLift\push( $args );
+			} finally {
+				$this->finish_progress();
+			}
 		}
 		$result = (array) ( $state['result'] ?? array() );
 		$lines  = sprintf(
@@ -401,6 +406,35 @@ TXT;
 		$state['warnings'] = array_merge( (array) ( $state['warnings'] ?? array() ), (array) ( $result['warnings'] ?? array() ) );
 		unset( $state['log'] );
 		return $this->report( $opts, $state, $lines );
+	}
+
+	/**
+	 * The push as wp-admin drives it: one engine call a step, each with a fresh process state, retrying what the
+	 * engine calls transient for up to ten minutes.
+	 */
+	private function push_in_steps( array $args, float $seconds ): array {
+		$seconds       = max( 0.0, $seconds );
+		$failing_since = null;
+		for ( ;; ) {
+			$state           = \SiteLift\push_step( $args, $seconds );
+			$args['restart'] = false; // Only the first step may start afresh.
+			$phase           = (string) ( $state['phase'] ?? '' );
+			if ( 'done' === $phase ) {
+				return $state;
+			}
+			if ( 'failed' === $phase || 'cancelled' === $phase ) {
+				throw new \RuntimeException( 'push ' . $phase . ': ' . (string) ( $state['error'] ?? '' ) );
+			}
+			if ( '' !== (string) ( $state['retry'] ?? '' ) ) {
+				$failing_since = $failing_since ?? microtime( true );
+				if ( microtime( true ) - $failing_since > 600 ) {
+					throw new \RuntimeException( (string) $state['retry'] . '; gave up after 10 minutes of retries (run the push again to resume)' );
+				}
+				sleep( 1 );
+			} else {
+				$failing_since = null;
+			}
+		}
 	}
 
 	private function report( array $opts, array $result, string $text ): int {
