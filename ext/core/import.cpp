@@ -468,6 +468,7 @@ private:
         } catch (const json::parse_error&) {
             throw Error(ErrorKind::archive, "site.json is not valid JSON");
         }
+        refuse_moving_a_network(site_, dest_url_);
         rewriter = make_rewriter();
 
         std::set<std::string> loaded;
@@ -988,6 +989,7 @@ private:
                 } catch (const json::parse_error&) {
                     throw Error(ErrorKind::archive, "site.json is not valid JSON");
                 }
+                refuse_moving_a_network(site_, dest_url_);
                 st["site"] = site_to_json(site_);
                 st["source_url"] = site_.home;
                 rewriter = make_rewriter();

@@ -4,6 +4,7 @@
 #include <unistd.h>
 
 #include <algorithm>
+#include <cctype>
 #include <cerrno>
 #include <cstring>
 #include <ctime>
@@ -113,6 +114,36 @@ json site_to_json(const SiteInfo& s) {
                 {"collate", s.collate},
                 {"multisite", s.multisite},
                 {"tables", s.tables}};
+}
+
+namespace {
+
+// "HOST[:PORT][/PATH]" of a URL, lowercased host, without the scheme and trailing slashes.
+std::string address_of(std::string url) {
+    for (const char* scheme : {"https://", "http://", "//"}) {
+        const size_t n = std::strlen(scheme);
+        if (url.size() >= n && std::equal(scheme, scheme + n, url.begin(), [](char a, char b) {
+                return a == std::tolower(static_cast<unsigned char>(b));
+            })) {
+            url.erase(0, n);
+            break;
+        }
+    }
+    while (!url.empty() && url.back() == '/') url.pop_back();
+    const size_t slash = url.find('/');
+    for (size_t i = 0; i < std::min(slash, url.size()); ++i)
+        url[i] = static_cast<char>(std::tolower(static_cast<unsigned char>(url[i])));
+    return url;
+}
+
+}  // namespace
+
+void refuse_moving_a_network(const SiteInfo& site, const std::string& to_url) {
+    if (!site.multisite || address_of(site.home) == address_of(to_url)) return;
+    throw Error(ErrorKind::usage,
+                "the site is a WordPress multisite network; SiteLift moves single sites and restores a network only "
+                "at its own address (" + site.home + "): at " + to_url + " its sites would still be looked up at "
+                "the old one (wp_blogs, wp_site and wp-config.php keep it)");
 }
 
 SiteInfo site_from_json(const json& j) {

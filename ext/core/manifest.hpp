@@ -37,6 +37,12 @@ struct SiteInfo {
 nlohmann::json site_to_json(const SiteInfo& s);
 SiteInfo site_from_json(const nlohmann::json& j);  // throws Error(archive) on a missing or mistyped field
 
+// A multisite network keeps its sites' addresses in tables of its own (wp_blogs, wp_site) and in wp-config.php,
+// which rewriting URLs in the data does not reach: SiteLift restores a network at its own address only. Throws
+// Error(usage), saying so, when `site` is a network and `to_url` names another host or path than its home (a
+// change of scheme alone is fine).
+void refuse_moving_a_network(const SiteInfo& site, const std::string& to_url);
+
 // One entry of the archive other than site.json and manifest.json.
 struct EntryRecord {
     std::string path;     // archive path ("files/wp-content/x.jpg", "database/wp_posts.sql")

@@ -231,7 +231,13 @@ final class Preflight {
 	 */
 	private static function warnings( array $database ): array {
 		$warnings = array();
-		$content  = untrailingslashit( WP_CONTENT_DIR );
+		if ( is_multisite() ) {
+			$warnings[] = array(
+				'code'    => 'multisite',
+				'message' => __( 'This is a multisite network. SiteLift moves single sites: a network keeps its sites\' addresses in its own tables and in wp-config.php, so a migration to another address is refused.', 'sitelift' ),
+			);
+		}
+		$content = untrailingslashit( WP_CONTENT_DIR );
 		foreach ( array( 'object-cache.php', 'advanced-cache.php', 'db.php' ) as $dropin ) {
 			if ( is_file( $content . '/' . $dropin ) ) {
 				$warnings[] = array(
