@@ -466,19 +466,8 @@ public:
     }
     void site_json() { w_->add_file("site.json", site_to_json(site_).dump(2) + "\n", 0644, kMtime); }
     void table_chunk(const std::string& table, size_t n, const Chunk& c) {
-        const std::string path = "database/" + table + (n ? "." + std::to_string(n) : "") + ".sql";
-        w_->add_file(path, c.sql, 0644, kMtime);
-        EntryRecord r;
-        r.path = path;
-        r.type = "file";
-        r.size = c.sql.size();
-        r.mode = 0644;
-        r.mtime = kMtime;
-        r.sha256 = Sha256::hex(c.sql);
-        r.table = table;
-        r.rows = c.res.rows;
-        r.checksum = c.res.checksum;
-        record(r);
+        w_->add_file("database/" + table_chunk_name(table, n), c.sql, 0644, kMtime);
+        record_chunk(table, n, c);
     }
     void file(const std::string& rel, const std::string& content, uint32_t mode = 0644) {
         w_->add_file("files/" + rel, content, mode, kMtime);
@@ -550,19 +539,7 @@ public:
     void sql_slice(const std::string& table, size_t n, const Chunk& c, uint64_t offset, uint64_t len) {
         const std::string name = table_chunk_name(table, n);
         w_->add_file(sql_slice_path(c.sql.size(), offset, name), c.sql.substr(offset, len), 0644, kMtime);
-        if (offset + len == c.sql.size()) {
-            EntryRecord r;
-            r.path = "database/" + name;
-            r.type = "file";
-            r.size = c.sql.size();
-            r.mode = 0644;
-            r.mtime = kMtime;
-            r.sha256 = Sha256::hex(c.sql);
-            r.table = table;
-            r.rows = c.res.rows;
-            r.checksum = c.res.checksum;
-            record(r);
-        }
+        if (offset + len == c.sql.size()) record_chunk(table, n, c);
     }
     // Any entry, unrecorded (hostile input).
     void raw_file(const std::string& path, const std::string& content) { w_->add_file(path, content, 0644, kMtime); }
@@ -595,6 +572,20 @@ private:
     void record(EntryRecord r) {
         if (tamper) tamper(r);
         manifest_.add(r);
+    }
+    // The manifest's record of table chunk n: database/<chunk name>, whatever way its bytes travelled.
+    void record_chunk(const std::string& table, size_t n, const Chunk& c) {
+        EntryRecord r;
+        r.path = "database/" + table_chunk_name(table, n);
+        r.type = "file";
+        r.size = c.sql.size();
+        r.mode = 0644;
+        r.mtime = kMtime;
+        r.sha256 = Sha256::hex(c.sql);
+        r.table = table;
+        r.rows = c.res.rows;
+        r.checksum = c.res.checksum;
+        record(r);
     }
     SiteInfo site_;
     ManifestWriter manifest_;
@@ -792,30 +783,18 @@ protected:
         return b.segments;
     }
 
-    // A push whose part 1 holds every chunk of two tables, interleaved (posts 0, pairs 0, posts 1, ...), so the
-    // receiver loads several chunks of one part at once; part 2 has the log table, the files and the manifest.
-    // posts_ keeps the chunks of slt_src_posts (their last keys tell which rows a chunk holds).
-    std::vector<std::string> build_many() {
+    // Part 0 as a push makes it: site.json and the options table whole.
+    void site_and_options(SegmentBuilder& b) {
         std::vector<Chunk> options = dump_in_chunks(cfg_, "slt_src_options", 1000, 1 << 20);
-        posts_ = dump_in_chunks(cfg_, "slt_src_posts", 3, 1 << 20);
-        std::vector<Chunk> pairs = dump_in_chunks(cfg_, "slt_src_pairs", 3, 1 << 20);
-        std::vector<Chunk> log = dump_in_chunks(cfg_, "slt_src_log", 4, 1 << 20);
-        EXPECT_EQ(posts_.size(), 9u);
-        EXPECT_EQ(pairs.size(), 5u);  // the last one empty
-        EXPECT_EQ(log.size(), 4u);
-        SegmentBuilder b(site_);
-        b.begin();  // 0
+        ASSERT_EQ(options.size(), 1u);
+        b.begin();
         b.site_json();
         b.table_chunk("slt_src_options", 0, options[0]);
         b.end();
-        b.begin();  // 1
-        for (size_t k = 0; k < posts_.size(); ++k) {
-            b.table_chunk("slt_src_posts", k, posts_[k]);
-            if (k < pairs.size()) b.table_chunk("slt_src_pairs", k, pairs[k]);
-        }
-        b.end();
-        b.begin();  // 2
-        for (size_t k = 0; k < log.size(); ++k) b.table_chunk("slt_src_log", k, log[k]);
+    }
+
+    // The source's files, big.bin whole, and the manifest, ending the open segment.
+    void whole_files_and_manifest(SegmentBuilder& b) {
         b.file("index.php", kNewIndex);
         b.file("wp-config.php", kSourceConfig);
         b.dir("wp-content");
@@ -825,13 +804,35 @@ protected:
         b.symlink("wp-content/link.txt", "small.txt");
         b.manifest();
         b.end();
+    }
+
+    // A push whose part 1 holds every chunk of two tables, interleaved (posts 0, pairs 0, posts 1, ...), so the
+    // receiver loads several chunks of one part at once; part 2 has the log table, the files and the manifest.
+    // posts_ keeps the chunks of slt_src_posts (their last keys tell which rows a chunk holds).
+    std::vector<std::string> build_many() {
+        posts_ = dump_in_chunks(cfg_, "slt_src_posts", 3, 1 << 20);
+        std::vector<Chunk> pairs = dump_in_chunks(cfg_, "slt_src_pairs", 3, 1 << 20);
+        std::vector<Chunk> log = dump_in_chunks(cfg_, "slt_src_log", 4, 1 << 20);
+        EXPECT_EQ(posts_.size(), 9u);
+        EXPECT_EQ(pairs.size(), 5u);  // the last one empty
+        EXPECT_EQ(log.size(), 4u);
+        SegmentBuilder b(site_);
+        site_and_options(b);
+        b.begin();  // 1
+        for (size_t k = 0; k < posts_.size(); ++k) {
+            b.table_chunk("slt_src_posts", k, posts_[k]);
+            if (k < pairs.size()) b.table_chunk("slt_src_pairs", k, pairs[k]);
+        }
+        b.end();
+        b.begin();  // 2
+        for (size_t k = 0; k < log.size(); ++k) b.table_chunk("slt_src_log", k, log[k]);
+        whole_files_and_manifest(b);
         return b.segments;
     }
 
     // build(), but chunk 1 of slt_src_posts goes as three slices, each in a part of its own (parts 2, 3, 4),
     // the way a push sends a chunk of one row larger than a part. sliced_ keeps that chunk.
     std::vector<std::string> build_sliced() {
-        std::vector<Chunk> options = dump_in_chunks(cfg_, "slt_src_options", 1000, 1 << 20);
         std::vector<Chunk> posts = dump_in_chunks(cfg_, "slt_src_posts", 10, 1 << 20);
         std::vector<Chunk> pairs = dump_in_chunks(cfg_, "slt_src_pairs", 100, 1 << 20);
         std::vector<Chunk> log = dump_in_chunks(cfg_, "slt_src_log", 100, 1 << 20);
@@ -839,10 +840,7 @@ protected:
         sliced_ = posts[1];
         const uint64_t size = sliced_.sql.size(), third = size / 3;
         SegmentBuilder b(site_);
-        b.begin();  // 0
-        b.site_json();
-        b.table_chunk("slt_src_options", 0, options[0]);
-        b.end();
+        site_and_options(b);
         b.begin();  // 1
         b.table_chunk("slt_src_posts", 0, posts[0]);
         b.end();
@@ -855,15 +853,7 @@ protected:
         b.table_chunk("slt_src_posts", 2, posts[2]);
         b.table_chunk("slt_src_pairs", 0, pairs[0]);
         b.table_chunk("slt_src_log", 0, log[0]);
-        b.file("index.php", kNewIndex);
-        b.file("wp-config.php", kSourceConfig);
-        b.dir("wp-content");
-        b.file("wp-content/small.txt", kSmall, 0640);
-        b.dir("wp-content/uploads");
-        b.file("wp-content/uploads/big.bin", big_);
-        b.symlink("wp-content/link.txt", "small.txt");
-        b.manifest();
-        b.end();
+        whole_files_and_manifest(b);
         return b.segments;
     }
 
@@ -1155,31 +1145,11 @@ TEST_F(ReceivePush, ManifestInSlicesIsJoinedEvenAfterReplays) {
 TEST_F(ReceivePush, ManifestSlicesOutOfOrderOrFollowedByOtherEntriesAreRefused) {
     std::vector<std::string> seg = build(nullptr, 3);
     ASSERT_EQ(seg.size(), 9u);
-    auto one_entry_part = [](const std::string& path, const std::string& content, const std::string& then = "") {
-        std::string out;
-        WriterOptions wo;
-        wo.compression = Compression::zstd;
-        wo.threads = 1;
-        wo.background = false;
-        ArchiveWriter w([&](const void* d, size_t n) { out.append(static_cast<const char*>(d), n); }, wo);
-        w.add_file(path, content, 0644, kMtime);
-        if (!then.empty()) w.add_file(then, "x", 0644, kMtime);
-        w.close();
-        return out;
-    };
     receive_begin(opt_, job_, json::object());
     for (size_t i = 0; i < 6; ++i) ASSERT_NO_THROW(receive_apply(opt_, job_, i, seg[i])) << "part " << i;
-    auto expect_archive_error = [&](const std::string& part, const char* what) {
-        try {
-            receive_apply(opt_, job_, 6, part);
-            ADD_FAILURE() << what << ": accepted";
-        } catch (const Error& e) {
-            EXPECT_EQ(e.kind(), ErrorKind::archive) << what << ": " << e.what();
-        }
-    };
-    expect_archive_error(one_entry_part("manifest-slices/7", "{"), "a first slice that does not start at 0");
-    expect_archive_error(one_entry_part("manifest-slices/00", "{"), "an offset with a leading zero");
-    expect_archive_error(one_entry_part("manifest-slices/0", "{", "files/late.txt"), "a file after a slice");
+    expect_refused(6, single_entry_part("manifest-slices/7", "{"), "a first slice that does not start at 0");
+    expect_refused(6, single_entry_part("manifest-slices/00", "{"), "an offset with a leading zero");
+    expect_refused(6, single_entry_part("manifest-slices/0", "{", "files/late.txt"), "a file after a slice");
     // The real parts still apply, and the push finishes.
     for (size_t i = 6; i < seg.size(); ++i) ASSERT_NO_THROW(receive_apply(opt_, job_, i, seg[i])) << "part " << i;
     ASSERT_NO_THROW(receive_finish(opt_, job_));

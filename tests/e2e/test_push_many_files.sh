@@ -20,6 +20,14 @@ many_cleanup() {
 }
 trap many_cleanup EXIT
 
+# killed_at SPEC WHAT [PUSH OPTIONS...]: a push that must kill itself at SPEC (SITELIFT_TEST_KILL_AT).
+killed_at() {
+  local spec="$1" what="$2" status=0
+  shift 2
+  SITELIFT_TEST_KILL_AT="$spec" push_run "$@" || status=$?
+  [ "$status" = 137 ] || e2e_fail "$what (exit status $status): $(tail -n 3 "$E2E_WORK/push.err")"
+}
+
 push_fresh_destination
 # 20,000 files of random bytes under random 120-character names: every manifest record has its own checksum
 # and name, so the manifest stays large when compressed (about 110 bytes a record).
@@ -78,9 +86,7 @@ e2e_ok "destination matches the source, the 20,000 extra files included"
 # slice or the joined manifest does not verify.
 push_fresh_destination
 push_token
-status=0
-SITELIFT_TEST_KILL_AT="part:$((parts - 1))" push_run --max-part=2097152 || status=$?
-[ "$status" = 137 ] || e2e_fail "the push was not killed before its last part (exit status $status): $(tail -n 3 "$E2E_WORK/push.err")"
+killed_at "part:$((parts - 1))" "the push was not killed before its last part" --max-part=2097152
 # (The receiving job's own file: the status shows progress, not the manifest's.)
 jq -e '.manifest_received > 0 and .manifest_seen == false' "$PUSH_DST_ROOT/.sitelift/receive/job.json" >/dev/null ||
   e2e_fail "the kill did not fall between two slices of the manifest: $(jq -c . "$PUSH_DST_ROOT/.sitelift/receive/job.json")"
@@ -96,9 +102,7 @@ e2e_ok "resumed: the rest of the manifest joined the slice received before, dest
 # the row read again, starting over at offset 0, which the destination must accept in place of what it holds.
 push_fresh_destination
 push_token
-status=0
-SITELIFT_TEST_KILL_AT="row-slice:2" push_run --max-part=2097152 || status=$?
-[ "$status" = 137 ] || e2e_fail "the push was not killed between slices of the big row (exit status $status): $(tail -n 3 "$E2E_WORK/push.err")"
+killed_at "row-slice:2" "the push was not killed between slices of the big row" --max-part=2097152
 jq -e '.sql_slice.next > 0' "$PUSH_DST_ROOT/.sitelift/receive/job.json" >/dev/null ||
   e2e_fail "the kill did not fall between two slices of the big row: $(jq -c .sql_slice "$PUSH_DST_ROOT/.sitelift/receive/job.json")"
 [ -f "$PUSH_SRC_ROOT/.sitelift/push/row.sql" ] || e2e_fail "the source keeps no copy of the big row's text"
@@ -121,22 +125,16 @@ e2e_ok "resumed: the big row was sent again from its start, destination matches 
 # uninterrupted walk made it (taken from a push killed once its first database part was made).
 push_fresh_destination
 push_token
-status=0
-SITELIFT_TEST_KILL_AT="database:1" push_run --max-part=2097152 || status=$?
-[ "$status" = 137 ] || e2e_fail "the reference push was not killed at its first database part (exit status $status)"
+killed_at "database:1" "the reference push was not killed at its first database part" --max-part=2097152
 cp "$PUSH_SRC_ROOT/.sitelift/push/files.jsonl" "$E2E_WORK/files-whole.jsonl"
 push_fresh_destination
 push_token
-status=0
-SITELIFT_TEST_KILL_AT="listing:3" push_run --restart --step-seconds=0 --max-part=2097152 || status=$?
-[ "$status" = 137 ] || e2e_fail "the push was not killed in its third listing step (exit status $status): $(tail -n 3 "$E2E_WORK/push.err")"
+killed_at "listing:3" "the push was not killed in its third listing step" --restart --step-seconds=0 --max-part=2097152
 jq -e '.phase == "listing"' "$PUSH_SRC_ROOT/.sitelift/push/state.json" >/dev/null ||
   e2e_fail "the third step ended the listing; this test needs more steps: $(jq -c '{phase, listing, files}' "$PUSH_SRC_ROOT/.sitelift/push/state.json")"
 printf '{"p":"bm90LWxpc3RlZA==","k":"f","m":420,"t":0,"n":0,"s":1}\n' >>"$PUSH_SRC_ROOT/.sitelift/push/files.jsonl"
 e2e_ok "killed after three listing steps of $(jq -r .files "$PUSH_SRC_ROOT/.sitelift/push/state.json") entries; a line the state does not record added"
-status=0
-SITELIFT_TEST_KILL_AT="database:1" push_run --step-seconds=0 --max-part=2097152 || status=$?
-[ "$status" = 137 ] || e2e_fail "the push in steps was not killed at its first database part (exit status $status): $(tail -n 3 "$E2E_WORK/push.err")"
+killed_at "database:1" "the push in steps was not killed at its first database part" --step-seconds=0 --max-part=2097152
 cmp -s "$PUSH_SRC_ROOT/.sitelift/push/files.jsonl" "$E2E_WORK/files-whole.jsonl" ||
   e2e_fail "the file list made in steps differs from the one made at once: $(diff "$PUSH_SRC_ROOT/.sitelift/push/files.jsonl" "$E2E_WORK/files-whole.jsonl" | head -c 600)"
 e2e_ok "the file list made in $(grep -c . "$E2E_WORK/files-whole.jsonl") entries over many steps equals the one made at once"
