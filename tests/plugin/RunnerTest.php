@@ -49,6 +49,35 @@ final class RunnerTest extends TestCase {
 		$this->assertSame( 'sitelift_busy', $second->get_data()['code'] );
 	}
 
+	public function test_a_site_whose_uploads_live_outside_its_folder_cannot_start(): void {
+		$this->assertSame( array(), Engine::content_outside_root() );
+		$elsewhere = get_temp_dir() . 'sitelift-uploads-' . wp_generate_password( 8, false );
+		mkdir( $elsewhere );
+		$move = static function ( array $dirs ) use ( $elsewhere ): array {
+			$dirs['basedir'] = $elsewhere;
+			return $dirs;
+		};
+		add_filter( 'upload_dir', $move );
+		try {
+			$this->assertSame( array( $elsewhere ), Engine::content_outside_root() );
+			$r = $this->rest_as_admin( 'POST', '/sitelift/v1/admin/migrate/start', array( 'token' => $this->token(), 'site_name' => 'nowhere' ) );
+			$this->assertSame( 409, $r->get_status() );
+			$this->assertSame( 'sitelift_content_outside', $r->get_data()['code'] );
+			$this->assertStringContainsString( $elsewhere, $r->get_data()['message'] );
+			$this->assertNull( Runner::job() );
+			$codes = array_column( \SiteLift\Plugin\Preflight::summary( true )['warnings'], 'code' );
+			$this->assertContains( 'content_outside', $codes );
+		} finally {
+			remove_filter( 'upload_dir', $move );
+			rmdir( $elsewhere );
+		}
+		// A folder beside the root whose name starts like it is outside too; one below it is inside.
+		$root = Engine::root();
+		$this->assertFalse( Engine::inside( $root . '2/wp-content', $root ) );
+		$this->assertTrue( Engine::inside( $root . '/wp-content/uploads/', $root ) );
+		$this->assertTrue( Engine::inside( $root, $root . '/' ) );
+	}
+
 	public function test_the_token_is_never_in_a_view_or_in_clear_in_the_database(): void {
 		global $wpdb;
 		$token = $this->token();

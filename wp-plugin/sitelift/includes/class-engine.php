@@ -19,8 +19,34 @@ final class Engine {
 	}
 
 	/**
+	 * The folders of this site's content (wp-content, plugins, uploads) that lie outside its root folder,
+	 * which is all a migration moves: moving the site without them would lose its themes, plugins or media.
+	 *
+	 * @return string[] the folders, as WordPress names them
+	 */
+	public static function content_outside_root(): array {
+		$uploads = wp_upload_dir( null, false );
+		$outside = array();
+		foreach ( array( WP_CONTENT_DIR, WP_PLUGIN_DIR, (string) ( $uploads['basedir'] ?? '' ) ) as $dir ) {
+			if ( '' !== $dir && ! self::inside( $dir, self::root() ) && ! in_array( $dir, $outside, true ) ) {
+				$outside[] = $dir;
+			}
+		}
+		return $outside;
+	}
+
+	/** Whether $dir is $root or below it, links resolved where the folders exist. */
+	public static function inside( string $dir, string $root ): bool {
+		$real_dir  = realpath( $dir );
+		$real_root = realpath( $root );
+		$dir       = untrailingslashit( wp_normalize_path( false !== $real_dir ? $real_dir : $dir ) );
+		$root      = untrailingslashit( wp_normalize_path( false !== $real_root ? $real_root : $root ) );
+		return $dir === $root || 0 === strpos( $dir, $root . '/' );
+	}
+
+	/**
 	 * This site as the engine sees it: root, database settings, table prefix (the network's base prefix on
-	 * multisite: the whole network moves).
+	 * multisite: a network moves whole, and only to its own address).
 	 *
 	 * @return array{path: string, db: array{host: string, user: string, password: string, name: string}, table_prefix: string}
 	 */

@@ -237,6 +237,17 @@ final class Preflight {
 				'message' => __( 'This is a multisite network. SiteLift moves single sites: a network keeps its sites\' addresses in its own tables and in wp-config.php, so a migration to another address is refused.', 'sitelift' ),
 			);
 		}
+		$outside = Engine::content_outside_root();
+		if ( $outside ) {
+			$warnings[] = array(
+				'code'    => 'content_outside',
+				'message' => sprintf(
+					/* translators: %s: folder names. */
+					__( 'These folders are outside the WordPress folder, which is all a migration moves; SiteLift refuses to start until they are inside it: %s.', 'sitelift' ),
+					implode( ', ', $outside )
+				),
+			);
+		}
 		$content = untrailingslashit( WP_CONTENT_DIR );
 		foreach ( array( 'object-cache.php', 'advanced-cache.php', 'db.php' ) as $dropin ) {
 			if ( is_file( $content . '/' . $dropin ) ) {
