@@ -50,6 +50,7 @@ public:
             throw Error(ErrorKind::usage, "export needs exactly one of an output file or a sink");
         if (opt_.table_prefix.empty()) throw Error(ErrorKind::usage, "the table prefix must not be empty");
         root_ = real_site_root(opt_.root);
+        refuse_content_linked_outside(root_);
         mtime_ = static_cast<int64_t>(std::time(nullptr));
 
         Connection conn(opt_.db);

@@ -438,6 +438,7 @@ private:
         facts.multisite = opt_.multisite;
         const SiteInfo s = describe_site(conn, root_, opt_.table_prefix, tables, facts);
         refuse_moving_a_network(s, token_.url);
+        refuse_content_linked_outside(root_);
 
         uint64_t total = 0;
         json row_bytes = json::object();

@@ -175,6 +175,22 @@ struct Walker {
 
 }  // namespace
 
+void refuse_content_linked_outside(const std::string& root) {
+    for (const char* rel : {"wp-content", "wp-content/uploads", "wp-content/plugins", "wp-content/themes"}) {
+        const std::string path = root + "/" + rel;
+        struct stat st;
+        if (lstat(path.c_str(), &st) != 0 || !S_ISLNK(st.st_mode)) continue;
+        std::string target(static_cast<size_t>(st.st_size > 0 ? st.st_size : 256) + 1, '\0');
+        const ssize_t n = readlink(path.c_str(), target.data(), target.size());
+        if (n < 0) continue;
+        target.resize(static_cast<size_t>(n));
+        if (symlink_target_escapes(rel, target))
+            throw Error(ErrorKind::usage, std::string("'") + rel + "' is a link to '" + target +
+                                              "', outside the site's folder; a migration moves that folder only, so "
+                                              "its content would be left behind (move it inside, or copy it by hand)");
+    }
+}
+
 bool scan_tree(const std::string& root, const ScanOptions& options,
                const std::function<void(const ScanEntry&)>& visit,
                const std::function<void(const std::string&)>& warn) {

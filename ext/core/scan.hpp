@@ -39,6 +39,11 @@ struct ScanOptions {
 // backup plugins' archive folders.
 const std::vector<std::string>& default_exclusions();
 
+// A migration moves the site root only, and the walk leaves out links that point outside it. When wp-content or
+// its uploads, plugins or themes folder is such a link (content kept on another disk), the site would arrive
+// without it: throws Error(usage) naming the link and its target.
+void refuse_content_linked_outside(const std::string& root);
+
 // Calls visit for every entry below root (the root itself excluded), parents before children. Entries that
 // cannot be exported (sockets, devices, unreadable folders) are reported through warn and skipped. Returns
 // false when options.stop ended the walk, true when it is complete.

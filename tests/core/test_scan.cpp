@@ -8,6 +8,7 @@
 #include <string>
 #include <vector>
 
+#include "error.hpp"
 #include "test_support.hpp"
 
 using namespace sitelift;
@@ -105,4 +106,32 @@ TEST(ScanTree, ResumesAfterAnEntryThatIsGoneOrChanged) {
     EXPECT_EQ(walk(d.path, o).front(), "e");
     o.resume_after = "z";
     EXPECT_TRUE(walk(d.path, o).empty());
+}
+
+// Content folders that are links out of the root would be left behind by a migration: refused, naming the link.
+// Links that stay inside the root, and other links, are fine.
+TEST(ScanTree, ContentFoldersLinkedOutsideTheRootAreRefused) {
+    TempDir d;
+    TempDir elsewhere;
+    touch(d / "index.php");
+    EXPECT_NO_THROW(refuse_content_linked_outside(d.path));  // no wp-content at all
+    touch(d / "media/a.jpg");
+    fs::create_directories(d / "wp-content");
+    fs::create_symlink("../media", d / "wp-content/uploads");
+    fs::create_symlink(elsewhere.path, d / "wp-content/somewhere-else");  // not a content folder
+    EXPECT_NO_THROW(refuse_content_linked_outside(d.path));
+    fs::create_symlink(elsewhere.path, d / "wp-content/plugins");
+    try {
+        refuse_content_linked_outside(d.path);
+        ADD_FAILURE() << "plugins linked outside the root was accepted";
+    } catch (const Error& e) {
+        EXPECT_EQ(e.kind(), ErrorKind::usage);
+        EXPECT_NE(std::string(e.what()).find("'wp-content/plugins' is a link to '" + elsewhere.path + "'"),
+                  std::string::npos)
+            << e.what();
+    }
+    fs::remove(d / "wp-content/plugins");
+    fs::remove(d / "wp-content/uploads");
+    fs::create_symlink("../../media", d / "wp-content/uploads");  // escapes through the root's parent
+    EXPECT_THROW(refuse_content_linked_outside(d.path), Error);
 }
