@@ -1019,16 +1019,7 @@ private:
                     if (e.path != ManifestWriter::slice_path(manifest_have))
                         throw Error(ErrorKind::archive, "'" + e.path + "' is not the next slice of manifest.json");
                 }
-                // What a part that was not acknowledged appended is cut off again (it comes again).
-                manifest_file_.reset(std::fopen(w.manifest.c_str(), manifest_have == 0 ? "wb" : "r+b"));
-                if (!manifest_file_) throw_errno(ErrorKind::io, "cannot keep the manifest", errno);
-                if (manifest_have > 0 && (::ftruncate(::fileno(manifest_file_.get()), static_cast<off_t>(manifest_have)) != 0 ||
-                                          ::fseeko(manifest_file_.get(), 0, SEEK_END) != 0))
-                    throw_errno(ErrorKind::io, "cannot keep the manifest", errno);
-                copy_manifest(r, e);
-                if (std::fflush(manifest_file_.get()) != 0 || ::fsync(::fileno(manifest_file_.get())) != 0)
-                    throw_errno(ErrorKind::io, "cannot keep the manifest", errno);
-                manifest_file_.reset();
+                append_entry_at(r, e, w.manifest, manifest_have, "the manifest", buf);
                 if (manifest_slice) st["manifest_received"] = manifest_have + e.size;
                 else st["manifest_seen"] = true;
             } else if (e.path.rfind("database/", 0) == 0) {
@@ -1181,6 +1172,46 @@ private:
         return true;
     }
 
+    // "<prefix><size>/<offset>/<name>": a slice holding bytes [offset, offset + e.size) of something of `size`
+    // bytes. False when the entry is not a non-empty file of that form lying inside the whole; name unchecked.
+    static bool parse_slice(const EntryInfo& e, size_t prefix, uint64_t& size, uint64_t& offset, std::string_view& name) {
+        std::string_view p(e.path);
+        p.remove_prefix(prefix);
+        const size_t a = p.find('/');
+        const size_t b = a == std::string_view::npos ? a : p.find('/', a + 1);
+        if (e.type != EntryType::file || b == std::string_view::npos || !parse_decimal(p.substr(0, a), size) ||
+            !parse_decimal(p.substr(a + 1, b - a - 1), offset) || e.size == 0 || offset + e.size > size)
+            return false;
+        name = p.substr(b + 1);
+        return true;
+    }
+
+    // Appends the entry's bytes to the file `path` at byte `at` and syncs them. The file is made anew at 0, else
+    // cut back to `at` first: what a part that was not acknowledged appended is cut off (the part comes again).
+    // `what` names the file in errors.
+    static void append_entry_at(ArchiveReader& r, const EntryInfo& e, const std::string& path, uint64_t at,
+                                const std::string& what, std::vector<char>& buf) {
+        std::unique_ptr<std::FILE, int (*)(std::FILE*)> f(std::fopen(path.c_str(), at == 0 ? "wb" : "r+b"), std::fclose);
+        if (!f) throw_errno(ErrorKind::io, "cannot keep " + what, errno);
+        if (at > 0) {
+            struct stat sb;
+            if (::fstat(::fileno(f.get()), &sb) != 0) throw_errno(ErrorKind::io, "cannot keep " + what, errno);
+            if (static_cast<uint64_t>(sb.st_size) < at)
+                throw Error(ErrorKind::io, "what was received of " + what + " is gone (" + std::to_string(sb.st_size) +
+                                               " of " + std::to_string(at) + " bytes)");
+            if (::ftruncate(::fileno(f.get()), static_cast<off_t>(at)) != 0 || ::fseeko(f.get(), 0, SEEK_END) != 0)
+                throw_errno(ErrorKind::io, "cannot keep " + what, errno);
+        }
+        uint64_t total = 0;
+        while (size_t n = r.read(buf.data(), buf.size())) {
+            if (std::fwrite(buf.data(), 1, n, f.get()) != n) throw_errno(ErrorKind::io, "cannot keep " + what, errno);
+            total += n;
+        }
+        if (total != e.size) throw Error(ErrorKind::archive, "'" + e.path + "' is truncated");
+        if (std::fflush(f.get()) != 0 || ::fsync(::fileno(f.get())) != 0)
+            throw_errno(ErrorKind::io, "cannot keep " + what, errno);
+    }
+
     void receive_sql_entry(ArchiveReader& r, const EntryInfo& e, Connection& conn, ChunkLoader& loader,
                            const Rewriter* rewriter, json& st, std::vector<char>& buf) {
         EntryRecord rec;
@@ -1280,16 +1311,11 @@ private:
     // chunk like any other, as "database/<chunk name>".
     void receive_sql_slice(ArchiveReader& r, const EntryInfo& e, const WorkPaths& w, Connection& conn,
                            ChunkLoader& loader, const Rewriter* rewriter, json& st, std::vector<char>& buf) {
-        std::string_view p(e.path);
-        p.remove_prefix(kSqlSlicePrefix.size());
-        size_t a = p.find('/');
-        size_t b = a == std::string_view::npos ? a : p.find('/', a + 1);
         uint64_t size = 0, offset = 0;
-        if (e.type != EntryType::file || b == std::string_view::npos || !parse_decimal(p.substr(0, a), size) ||
-            !parse_decimal(p.substr(a + 1, b - a - 1), offset) || e.size == 0 || offset + e.size > size ||
-            size > kMaxSlicedChunk)
+        std::string_view rest;
+        if (!parse_slice(e, kSqlSlicePrefix.size(), size, offset, rest) || size > kMaxSlicedChunk)
             throw Error(ErrorKind::security, "unexpected entry '" + e.path + "' in the push");
-        const std::string name(p.substr(b + 1));
+        const std::string name(rest);
         next_chunk_named(name, e.path, st);  // a table of site.json, and its next chunk
         json& ss = st["sql_slice"];
         if (offset == 0) {
@@ -1298,24 +1324,7 @@ private:
                    ss.value("next", uint64_t(0)) != offset) {
             throw Error(ErrorKind::archive, "a slice of 'database/" + name + "' arrived out of order");
         }
-        {
-            // What a part that was not acknowledged appended is cut off again (it comes again).
-            std::unique_ptr<std::FILE, int (*)(std::FILE*)> f(std::fopen(w.row.c_str(), offset == 0 ? "wb" : "r+b"),
-                                                              std::fclose);
-            if (!f) throw_errno(ErrorKind::io, "cannot keep the slices of a big row", errno);
-            if (offset > 0 && (::ftruncate(::fileno(f.get()), static_cast<off_t>(offset)) != 0 ||
-                               ::fseeko(f.get(), 0, SEEK_END) != 0 || ::ftello(f.get()) != static_cast<off_t>(offset)))
-                throw Error(ErrorKind::io, "the slices of a big row received so far are gone");
-            uint64_t total = 0;
-            while (size_t n = r.read(buf.data(), buf.size())) {
-                if (std::fwrite(buf.data(), 1, n, f.get()) != n)
-                    throw_errno(ErrorKind::io, "cannot keep the slices of a big row", errno);
-                total += n;
-            }
-            if (total != e.size) throw Error(ErrorKind::archive, "'" + e.path + "' is truncated");
-            if (std::fflush(f.get()) != 0 || ::fsync(::fileno(f.get())) != 0)
-                throw_errno(ErrorKind::io, "cannot keep the slices of a big row", errno);
-        }
+        append_entry_at(r, e, w.row, offset, "the slices of a big row", buf);
         if (offset + e.size < size) {
             ss["next"] = offset + e.size;
             return;
@@ -1339,15 +1348,11 @@ private:
     // "chunks/<size>/<offset>/<path>": one slice of a file too big for one part, written at its offset. The
     // last slice completes the file, which is then hashed as a whole and recorded as "files/<path>".
     void receive_file_slice(ArchiveReader& r, const EntryInfo& e, SafeTree& tree, json& st, std::vector<char>& buf) {
-        std::string_view p(e.path);
-        p.remove_prefix(7);
-        size_t a = p.find('/');
-        size_t b = a == std::string_view::npos ? a : p.find('/', a + 1);
         uint64_t size = 0, offset = 0;
-        if (e.type != EntryType::file || b == std::string_view::npos || !parse_decimal(p.substr(0, a), size) ||
-            !parse_decimal(p.substr(a + 1, b - a - 1), offset) || e.size == 0 || offset + e.size > size)
+        std::string_view rest;
+        if (!parse_slice(e, std::strlen("chunks/"), size, offset, rest))
             throw Error(ErrorKind::security, "unexpected entry '" + e.path + "' in the push");
-        const std::string rel = safe_relative_path(p.substr(b + 1));
+        const std::string rel = safe_relative_path(rest);
         if (rel == ".sitelift" || rel.rfind(".sitelift/", 0) == 0 || rel == "wp-config.php")
             throw Error(ErrorKind::security, "'" + e.path + "' may not be written");
         json& fc = st["file_chunk"];
