@@ -51,6 +51,12 @@ struct PushPaths {
           manifest(dir + "/manifest.jsonl"), segment(dir + "/segment.bin"), segment_next(dir + "/segment.next"),
           log(dir + "/log.txt"), lock(dir + "/lock"), row(dir + "/row.sql") {}
     std::string work, dir, state, files, manifest, segment, segment_next, log, lock, row;
+
+    // Removes what a job keeps beside its state: the file list, the manifest spool, the segments and the copy
+    // of a big row.
+    void remove_work_files() const {
+        for (const std::string* f : {&files, &manifest, &segment, &segment_next, &row}) ::unlink(f->c_str());
+    }
 };
 
 int64_t now_s() { return static_cast<int64_t>(std::time(nullptr)); }
@@ -380,9 +386,8 @@ private:
     }
 
     void reset_files() {
-        for (const std::string* f : {&paths_->state, &paths_->files, &paths_->manifest, &paths_->segment,
-                                     &paths_->segment_next, &paths_->row})
-            ::unlink(f->c_str());
+        ::unlink(paths_->state.c_str());
+        paths_->remove_work_files();
     }
 
     void log(const std::string& line) {
@@ -451,8 +456,7 @@ private:
 
         // The file list is taken once, so every later step walks the same list. Listing a big tree may take
         // longer than one request: it goes in steps of its own (list_files) before the handshake.
-        for (const std::string* f : {&paths_->files, &paths_->manifest, &paths_->segment, &paths_->segment_next, &paths_->row})
-            ::unlink(f->c_str());
+        paths_->remove_work_files();
 
         st_ = json::object();
         st_["job"] = random_nonce();
@@ -840,8 +844,7 @@ private:
         st_["eta"] = 0;
         log("done: " + token_.url + " now serves the site");
         save();
-        for (const std::string* f : {&paths_->files, &paths_->manifest, &paths_->segment, &paths_->segment_next, &paths_->row})
-            ::unlink(f->c_str());
+        paths_->remove_work_files();
         report();
     }
 
@@ -1542,7 +1545,7 @@ void push_cancel(const std::string& root) {
     if (!exists_nofollow(p.dir)) return;
     FileLock lock(p.lock, "a push step is running right now; try again in a moment", true);
     json st = load_state(p);
-    for (const std::string* f : {&p.files, &p.manifest, &p.segment, &p.row}) ::unlink(f->c_str());
+    p.remove_work_files();
     if (st.empty()) return;
     st["phase"] = "cancelled";
     st["pending"] = nullptr;

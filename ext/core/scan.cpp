@@ -34,6 +34,15 @@ namespace {
 
 struct StopWalk {};
 
+// The target of the link `name` (relative to dirfd, or AT_FDCWD) whose lstat size was `size`; false on failure.
+bool read_link(int dirfd, const char* name, off_t size, std::string& target) {
+    target.assign(static_cast<size_t>(size > 0 ? size : 256) + 1, '\0');
+    const ssize_t n = readlinkat(dirfd, name, target.data(), target.size());
+    if (n < 0) return false;
+    target.resize(static_cast<size_t>(n));
+    return true;
+}
+
 struct Walker {
     const ScanOptions& options;
     const std::function<void(const ScanEntry&)>& visit;
@@ -140,11 +149,8 @@ struct Walker {
             visit(e);
         } else if (S_ISLNK(st.st_mode)) {
             e.kind = ScanEntry::symlink;
-            std::string buf(static_cast<size_t>(st.st_size > 0 ? st.st_size : 256) + 1, '\0');
-            ssize_t n = readlinkat(dirfd, name.c_str(), buf.data(), buf.size());
-            if (n < 0) throw_errno(ErrorKind::io, "cannot read link '" + rel + "'", errno);
-            buf.resize(static_cast<size_t>(n));
-            e.target = buf;
+            if (!read_link(dirfd, name.c_str(), st.st_size, e.target))
+                throw_errno(ErrorKind::io, "cannot read link '" + rel + "'", errno);
             if (symlink_target_escapes(rel, e.target)) {
                 warn("skipped symlink '" + rel + "' -> '" + e.target + "': it points outside the site root");
                 return;
@@ -180,11 +186,8 @@ void refuse_content_linked_outside(const std::string& root) {
         const std::string path = root + "/" + rel;
         struct stat st;
         if (lstat(path.c_str(), &st) != 0 || !S_ISLNK(st.st_mode)) continue;
-        std::string target(static_cast<size_t>(st.st_size > 0 ? st.st_size : 256) + 1, '\0');
-        const ssize_t n = readlink(path.c_str(), target.data(), target.size());
-        if (n < 0) continue;
-        target.resize(static_cast<size_t>(n));
-        if (symlink_target_escapes(rel, target))
+        std::string target;
+        if (read_link(AT_FDCWD, path.c_str(), st.st_size, target) && symlink_target_escapes(rel, target))
             throw Error(ErrorKind::usage, std::string("'") + rel + "' is a link to '" + target +
                                               "', outside the site's folder; a migration moves that folder only, so "
                                               "its content would be left behind (move it inside, or copy it by hand)");
