@@ -885,6 +885,15 @@ protected:
     }
 
     std::string job_path() const { return root_.path + "/.sitelift/receive/job.json"; }
+
+    // Applies part i, then puts job.json back as it was before (a crash after the part was applied but before
+    // its record was written), so that the part arrives again on the old record. Returns the first answer.
+    json apply_then_crash(uint64_t i, const std::string& part) {
+        const std::string before = read_file(job_path());
+        json first = receive_apply(opt_, job_, i, part);
+        write_file(job_path(), before);
+        return first;
+    }
     std::string ledger() const { return "sl_stage_" + std::string(kDst) + "_sitelift_ledger"; }
 
     // Makes the state a crash leaves when chunk k of slt_src_posts had not committed but the later chunks of
@@ -894,8 +903,7 @@ protected:
         std::vector<std::string> seg = build_many();
         receive_begin(opt_, job_, json::object());
         receive_apply(opt_, job_, 0, seg[0]);
-        const std::string aside = root_.path + "/job-before.json";
-        fs::copy_file(job_path(), aside, fs::copy_options::overwrite_existing);
+        const std::string before = read_file(job_path());
         const json first = receive_apply(opt_, job_, 1, seg[1]);
         {
             Connection c(cfg_);
@@ -906,8 +914,7 @@ protected:
             c.execute("DELETE FROM " + q(ledger()) + " WHERE tbl = 'slt_src_posts' AND chunk = " + std::to_string(k));
             ASSERT_EQ(count_rows(c, stage), 25u - posts_[k].res.rows);
         }
-        fs::copy_file(aside, job_path(), fs::copy_options::overwrite_existing);  // the crash
-        fs::remove(aside);
+        write_file(job_path(), before);  // the crash
         json second;
         ASSERT_NO_THROW(second = receive_apply(opt_, job_, 1, seg[1]));
         EXPECT_EQ(second.value("next_index", uint64_t(0)), 2u);
@@ -1091,12 +1098,9 @@ TEST_F(ReceivePush, WrongJobIsAStateError) {
 TEST_F(ReceivePush, ReplayAfterCrashAppliesNothingTwice) {
     std::vector<std::string> seg = build();
     receive_begin(opt_, job_, json::object());
-    const std::string aside = root_.path + "/job-before.json";
     for (size_t i = 0; i < seg.size(); ++i) {
         SCOPED_TRACE("part " + std::to_string(i));
-        fs::copy_file(job_path(), aside, fs::copy_options::overwrite_existing);
-        json first = receive_apply(opt_, job_, i, seg[i]);
-        fs::copy_file(aside, job_path(), fs::copy_options::overwrite_existing);  // the crash
+        json first = apply_then_crash(i, seg[i]);
         EXPECT_EQ(receive_state(root_.path).value("next_index", uint64_t(99)), i);
         json second;
         ASSERT_NO_THROW(second = receive_apply(opt_, job_, i, seg[i]));
@@ -1104,7 +1108,6 @@ TEST_F(ReceivePush, ReplayAfterCrashAppliesNothingTwice) {
         EXPECT_EQ(second["counts"], first["counts"]);
         EXPECT_EQ(second.value("spool_bytes", uint64_t(0)), first.value("spool_bytes", uint64_t(1)));
     }
-    fs::remove(aside);
     EXPECT_EQ(stage_rows("posts"), 25u);
     EXPECT_EQ(stage_rows("pairs"), 12u);
     EXPECT_EQ(stage_rows("log"), 15u);  // no primary key: only the ledger keeps these from doubling
@@ -1120,20 +1123,17 @@ TEST_F(ReceivePush, ManifestInSlicesIsJoinedEvenAfterReplays) {
     std::vector<std::string> seg = build(nullptr, 3);
     ASSERT_EQ(seg.size(), 9u);
     receive_begin(opt_, job_, json::object());
-    const std::string aside = root_.path + "/job-before.json";
     for (size_t i = 0; i < seg.size(); ++i) {
         SCOPED_TRACE("part " + std::to_string(i));
         json st;
-        if (i >= 6) {  // the manifest's parts: applied, the state put back as before (a crash), applied again
-            fs::copy_file(job_path(), aside, fs::copy_options::overwrite_existing);
-            ASSERT_NO_THROW(receive_apply(opt_, job_, i, seg[i]));
-            fs::copy_file(aside, job_path(), fs::copy_options::overwrite_existing);
+        // The manifest's parts are applied, the state put back as before (a crash), and applied again.
+        if (i >= 6) {
+            ASSERT_NO_THROW(apply_then_crash(i, seg[i]));
         }
         ASSERT_NO_THROW(st = receive_apply(opt_, job_, i, seg[i]));
         EXPECT_EQ(st.value("next_index", uint64_t(0)), i + 1);
         EXPECT_EQ(st.value("manifest_seen", false), i + 1 == seg.size());
     }
-    fs::remove(aside);
     json done;
     ASSERT_NO_THROW(done = receive_finish(opt_, job_));
     EXPECT_EQ(done.value("phase", ""), "done");
@@ -1162,13 +1162,11 @@ TEST_F(ReceivePush, TableChunkInSlicesIsJoinedEvenAfterReplays) {
     std::vector<std::string> seg = build_sliced();
     ASSERT_EQ(seg.size(), 6u);
     receive_begin(opt_, job_, json::object());
-    const std::string aside = root_.path + "/job-before.json";
     for (size_t i = 0; i < seg.size(); ++i) {
         SCOPED_TRACE("part " + std::to_string(i));
-        if (i >= 2 && i <= 4) {  // the slices: applied, the state put back as before (a crash), applied again
-            fs::copy_file(job_path(), aside, fs::copy_options::overwrite_existing);
-            ASSERT_NO_THROW(receive_apply(opt_, job_, i, seg[i]));
-            fs::copy_file(aside, job_path(), fs::copy_options::overwrite_existing);
+        // The slices are applied, the state put back as before (a crash), and applied again.
+        if (i >= 2 && i <= 4) {
+            ASSERT_NO_THROW(apply_then_crash(i, seg[i]));
         }
         json st;
         ASSERT_NO_THROW(st = receive_apply(opt_, job_, i, seg[i]));
@@ -1177,7 +1175,6 @@ TEST_F(ReceivePush, TableChunkInSlicesIsJoinedEvenAfterReplays) {
         EXPECT_EQ(stage_rows("posts"), i == 0 ? 0u : i < 4 ? 10u : i == 4 ? 20u : 25u);
         EXPECT_EQ(st["sql_slice"].is_null(), i < 2 || i >= 4);
     }
-    fs::remove(aside);
     expect_staged_as_source({"posts", "pairs", "log"});
     json done;
     ASSERT_NO_THROW(done = receive_finish(opt_, job_));

@@ -28,6 +28,13 @@ killed_at() {
   [ "$status" = 137 ] || e2e_fail "$what (exit status $status): $(tail -n 3 "$E2E_WORK/push.err")"
 }
 
+# finished_like_the_source WHEN: the destination's job is done and the destination equals the source.
+finished_like_the_source() {
+  push_status destination | jq -e '.receive.job.phase == "done"' >/dev/null ||
+    e2e_fail "$1, the push did not finish: $(push_status destination | jq -c .receive.job)"
+  push_compare --quiet || e2e_fail "$1, the destination is not the source"
+}
+
 push_fresh_destination
 # 20,000 files of random bytes under random 120-character names: every manifest record has its own checksum
 # and name, so the manifest stays large when compressed (about 110 bytes a record).
@@ -92,9 +99,7 @@ jq -e '.manifest_received > 0 and .manifest_seen == false' "$PUSH_DST_ROOT/.site
   e2e_fail "the kill did not fall between two slices of the manifest: $(jq -c . "$PUSH_DST_ROOT/.sitelift/receive/job.json")"
 e2e_ok "killed after $((parts - 1)) parts, with part of the manifest received"
 push_ok --max-part=2097152
-push_status destination | jq -e '.receive.job.phase == "done"' >/dev/null ||
-  e2e_fail "the resumed push did not finish: $(push_status destination | jq -c .receive.job)"
-push_compare --quiet || e2e_fail "after the resumed push, the destination is not the source"
+finished_like_the_source "after the resumed push"
 e2e_ok "resumed: the rest of the manifest joined the slice received before, destination matches the source"
 
 # --- killed between two slices of the big row, its copy on the source lost, then resumed ---
@@ -111,9 +116,7 @@ e2e_ok "killed with part of the big row received; the source's copy of it remove
 push_ok --max-part=2097152
 grep -q "its slices start over" "$PUSH_SRC_ROOT/.sitelift/push/log.txt" ||
   e2e_fail "the resumed push did not cut the big row again: $(tail -n 5 "$PUSH_SRC_ROOT/.sitelift/push/log.txt")"
-push_status destination | jq -e '.receive.job.phase == "done"' >/dev/null ||
-  e2e_fail "the resumed push did not finish: $(push_status destination | jq -c .receive.job)"
-push_compare --quiet || e2e_fail "after the resumed push, the destination is not the source"
+finished_like_the_source "after the resumed push"
 [ "$(e2e_sql destination "SELECT MD5(v) FROM wpd_sitelift_runs WHERE id = 1000000")" = "$big_row_md5" ] ||
   e2e_fail "after the resumed push, the destination's big row differs from the source's"
 e2e_ok "resumed: the big row was sent again from its start, destination matches the source"
@@ -139,8 +142,6 @@ cmp -s "$PUSH_SRC_ROOT/.sitelift/push/files.jsonl" "$E2E_WORK/files-whole.jsonl"
   e2e_fail "the file list made in steps differs from the one made at once: $(diff "$PUSH_SRC_ROOT/.sitelift/push/files.jsonl" "$E2E_WORK/files-whole.jsonl" | head -c 600)"
 e2e_ok "the file list made in $(grep -c . "$E2E_WORK/files-whole.jsonl") entries over many steps equals the one made at once"
 push_ok --step-seconds=0 --max-part=2097152
-push_status destination | jq -e '.receive.job.phase == "done"' >/dev/null ||
-  e2e_fail "the push in steps did not finish: $(push_status destination | jq -c .receive.job)"
+finished_like_the_source "after the push in steps"
 [ ! -e "$PUSH_SRC_ROOT/.sitelift/push/row.sql" ] || e2e_fail "the finished push left its copy of the big row behind"
-push_compare --quiet || e2e_fail "after the push in steps, the destination is not the source"
 e2e_ok "pushed in steps: destination matches the source"
