@@ -175,10 +175,13 @@ struct Pattern {
     bool marker = false;       // "[vc_raw_": start of a WPBakery base64 block, not a replacement
 };
 
-// First logical character of a search, also decoding the JSON escape "\/".
+// Logical character of a search at i, also decoding the JSON escape "\/" and the nested ones ("\\/",
+// "\\\/": any run of backslashes before a '/').
 LChar pattern_char_at(const std::string& s, size_t i) {
     const uchar* p = reinterpret_cast<const uchar*>(s.data());
-    if (i + 1 < s.size() && p[i] == '\\' && p[i + 1] == '/') return {'/', 2};
+    size_t j = i;
+    while (j < s.size() && p[j] == '\\') ++j;
+    if (j > i && j < s.size() && p[j] == '/') return {'/', j + 1 - i};
     return char_at(p, s.size(), i);
 }
 
@@ -1713,6 +1716,19 @@ std::string json_escape_slashes(const std::string& s) {
     return o;
 }
 
+// A JSON-escaped slash ("\/") escaped once more: "\\/" where addslashes(), or a JSON encoder that leaves
+// '/' alone, ran over JSON text (slashes = 2); "\\\/" where JSON text was encoded as JSON again, a JSON
+// document kept inside a JSON string (slashes = 3). A backslash ("\\" in JSON) becomes four either way.
+std::string nested_escape_slashes(const std::string& s, int slashes) {
+    std::string o;
+    for (char c : s) {
+        if (c == '/') o.append(static_cast<size_t>(slashes), '\\').push_back('/');
+        else if (c == '\\') o.append(4, '\\');
+        else o += c;
+    }
+    return o;
+}
+
 std::string unicode_escape_slashes(const std::string& s, bool upper) {
     std::string o;
     for (char c : s) {
@@ -1766,6 +1782,8 @@ Rewriter Rewriter::for_site_move(const SiteMove& move) {
     };
     for (const auto& [s, r] : base) add(s, r);
     for (const auto& [s, r] : base) add(json_escape_slashes(s), json_escape_slashes(r));
+    for (const int slashes : {2, 3})
+        for (const auto& [s, r] : base) add(nested_escape_slashes(s, slashes), nested_escape_slashes(r, slashes));
     for (const bool upper : {true, false})
         for (const auto& [s, r] : base) add(unicode_escape_slashes(s, upper), unicode_escape_slashes(r, upper));
     for (const bool upper : {true, false}) {

@@ -99,7 +99,9 @@ public:
     //   "//H/P" -> destination without its scheme. A source URL below the first one (siteurl
     //   "https://old.example/wp" under home "https://old.example") keeps that path below the destination.
     //   The ABSPATH maps to the destination's. Each of those pairs then in every form: plain; JSON ('/' as
-    //   "\/", '\' as "\\"); "\u002F" and "\u002f"; rawurlencode()d with upper- and lower-case hex.
+    //   "\/", '\' as "\\"); JSON escaped once more ('/' as "\\/" after addslashes(), as "\\\/" for JSON
+    //   encoded as JSON again; '\' as four); "\u002F" and "\u002f"; rawurlencode()d with upper- and
+    //   lower-case hex.
     //   Scheme-less host names are not replaced (they would hit e-mail addresses and prose).
     //   Throws Error(usage) when a URL is not http(s) or protocol-relative, or nothing is to be moved.
     static Rewriter for_site_move(const SiteMove& move);

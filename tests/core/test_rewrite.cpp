@@ -710,6 +710,27 @@ TEST(SiteMove, JsonEscaped) {
     EXPECT_EQ(rw(r, "\"https:\\/\\/old.example.au\\/\""), "\"https:\\/\\/old.example.au\\/\"");
 }
 
+// JSON text escaped once more: by addslashes() (or an encoder that leaves '/' alone) over JSON, "\\/";
+// JSON kept inside a JSON string, "\\\/". Both are rewritten in their own escaping, with the same
+// boundaries as the other forms.
+TEST(SiteMove, NestedJsonEscapes) {
+    const Rewriter r = Rewriter::for_site_move(move_https());
+    // json_encode(['cfg' => json_encode([...])]): every "\/" of the inner document becomes "\\\/".
+    const std::string outer = "{\"cfg\":\"{\\\"u\\\":\\\"http:\\\\\\/\\\\\\/old.example\\\\\\/a\\\"}\"}";
+    EXPECT_EQ(rw(r, outer), "{\"cfg\":\"{\\\"u\\\":\\\"https:\\\\\\/\\\\\\/new-site.test\\\\\\/a\\\"}\"}");
+    EXPECT_EQ(rw(r, "https:\\\\/\\\\/old.example\\\\/x"), "https:\\\\/\\\\/new-site.test\\\\/x");
+    EXPECT_EQ(rw(r, "\\\\\\/\\\\\\/old.example\\\\\\/x"), "\\\\\\/\\\\\\/new-site.test\\\\\\/x");
+    EXPECT_EQ(rw(r, "\\\\\\/var\\\\\\/www\\\\\\/old\\\\\\/wp"), "\\\\\\/srv\\\\\\/sites\\\\\\/new\\\\\\/wp");
+    // Boundaries as in the other forms: another host, a word or a slash right before "//".
+    EXPECT_EQ(rw(r, "https:\\\\/\\\\/old.example.au"), "https:\\\\/\\\\/old.example.au");
+    EXPECT_EQ(rw(r, "x\\\\/\\\\/old.example"), "x\\\\/\\\\/old.example");
+    EXPECT_EQ(rw(r, "\\\\/\\\\/\\\\/old.example"), "\\\\/\\\\/\\\\/old.example");
+    EXPECT_EQ(rw(r, "\\\\\\/var\\\\\\/www\\\\\\/old2"), "\\\\\\/var\\\\\\/www\\\\\\/old2");
+    // And inside serialized data, where the length prefix follows.
+    EXPECT_EQ(rw(r, "a:1:{i:0;" + S(outer) + "}"),
+              "a:1:{i:0;" + S("{\"cfg\":\"{\\\"u\\\":\\\"https:\\\\\\/\\\\\\/new-site.test\\\\\\/a\\\"}\"}") + "}");
+}
+
 TEST(SiteMove, UnicodeEscapedSlashesBothCases) {
     const Rewriter r = Rewriter::for_site_move(move_https());
     EXPECT_EQ(rw(r, "https:\\u002F\\u002Fold.example\\u002Fx"), "https:\\u002F\\u002Fnew-site.test\\u002Fx");
@@ -746,6 +767,9 @@ TEST(SiteMove, ExpandedPairs) {
     EXPECT_TRUE(has("//old.example", "//new-site.test"));
     EXPECT_TRUE(has("https://old.example/wp", "https://new-site.test/wp"));
     EXPECT_TRUE(has("https:\\/\\/old.example", "https:\\/\\/new-site.test"));
+    EXPECT_TRUE(has("http:\\\\/\\\\/old.example", "https:\\\\/\\\\/new-site.test"));
+    EXPECT_TRUE(has("https:\\\\\\/\\\\\\/old.example", "https:\\\\\\/\\\\\\/new-site.test"));
+    EXPECT_TRUE(has("\\\\\\/var\\\\\\/www\\\\\\/old", "\\\\\\/srv\\\\\\/sites\\\\\\/new"));
     EXPECT_TRUE(has("https:\\u002F\\u002Fold.example", "https:\\u002F\\u002Fnew-site.test"));
     EXPECT_TRUE(has("https:\\u002f\\u002fold.example", "https:\\u002f\\u002fnew-site.test"));
     EXPECT_TRUE(has("https%3A%2F%2Fold.example", "https%3A%2F%2Fnew-site.test"));

@@ -191,8 +191,10 @@ function sl_prepare(array $pairs): array
     foreach ($pairs as $s => $r) {
         $s = (string)$s;
         $first = function (string $s, int $i): array {
-            if ($i + 1 < strlen($s) && $s[$i] === '\\' && $s[$i + 1] === '/') {
-                return [47, 2];
+            // "\/" and the nested "\\/", "\\\/": a run of backslashes before '/' is a slash.
+            $j = $i + strspn($s, '\\', $i);
+            if ($j > $i && $j < strlen($s) && $s[$j] === '/') {
+                return [47, $j + 1 - $i];
             }
             return sl_char_at($s, $i);
         };
@@ -513,6 +515,8 @@ function gen_urlish(): string
     $cores = [
         'https://old.example', 'http://old.example', '//old.example', 'old.example',
         'https:\\/\\/old.example', 'http:\\/\\/old.example', '\\/\\/old.example',
+        'http:\\\\/\\\\/old.example', '\\\\/\\\\/old.example', 'https:\\\\\\/\\\\\\/old.example',
+        '\\\\\\/\\\\\\/old.example',
         'https:\\u002F\\u002Fold.example', 'https:\\u002f\\u002fold.example', 'http:\\u002F\\u002Fold.example',
         'https%3A%2F%2Fold.example', 'https%3a%2f%2fold.example', 'http%3A%2F%2Fold.example', '%2F%2Fold.example',
         'https://old.example/wp', 'https://old.example/wp-content', 'https://old.example:8080',
@@ -521,7 +525,7 @@ function gen_urlish(): string
         'https://OLD.example', 'https://www.old.example', 'notold.example', 'cdn.old.example',
     ];
     $pre = ['', '', '', ' ', '"', "'", '=', '(', 'x', '.', '-', '_', '@', '/', ':', 'not', '%3A', '%2D', '\\u002F',
-        '\\u002d', "\n", "\0", "\xC3\xA9", 'href="', 'src=\\"'];
+        '\\u002d', "\n", "\0", "\xC3\xA9", 'href="', 'src=\\"', '\\', '\\\\/', 'a\\\\'];
     $post = ['', '', '/', '/', '"', '/path/a.jpg', '.', '..', '.au', '.example', '-cdn.net', '-', '_x', '_', ':8080', ':',
         ': ', '?q=1', '#top', '\\/', '\\/x', '%2F', '%2Fx', '%2E', '%2Eau', '%3A80', '\\u002F', '\\u002Ecom',
         '\\u0022', ' ', 'x', '9', "\xC3\xA9", "\0", '";', '}', '<br>', '&amp;'];
@@ -708,6 +712,10 @@ $PAIR_SETS = [
         'https:\\/\\/old.example' => 'https:\\/\\/new-site.test',
         'http:\\/\\/old.example' => 'https:\\/\\/new-site.test',
         '\\/\\/old.example' => '\\/\\/new-site.test',
+        'http:\\\\/\\\\/old.example' => 'https:\\\\/\\\\/new-site.test',
+        '\\\\/\\\\/old.example' => '\\\\/\\\\/new-site.test',
+        'https:\\\\\\/\\\\\\/old.example' => 'https:\\\\\\/\\\\\\/new-site.test',
+        '\\\\\\/\\\\\\/old.example' => '\\\\\\/\\\\\\/new-site.test',
         'https:\\u002F\\u002Fold.example' => 'https:\\u002F\\u002Fnew-site.test',
         'https:\\u002f\\u002fold.example' => 'https:\\u002f\\u002fnew-site.test',
         'http:\\u002F\\u002Fold.example' => 'https:\\u002F\\u002Fnew-site.test',
