@@ -985,6 +985,9 @@ update_option('sl_seed_plugin_settings', [
 	// A serialized string inside the serialized array, itself holding a serialized string.
 	'nested' => serialize(['cdn' => "$URL/wp-content/uploads/", 'deeper' => serialize(['logo' => "$URL/wp-content/uploads/logo.png", 'n' => 3])]),
 	'json' => json_encode(['webhook' => "$URL/?sl-seed-hook=1", 'title' => 'Ünïcödé 🚀']),
+	// A JSON document kept inside JSON ("https:\\\/\\\/..."), and JSON run through addslashes() ("https:\\/\\/...").
+	'json_in_json' => json_encode(['layout' => json_encode(['background' => "$URL/wp-content/uploads/bg.jpg"])]),
+	'slashed_json' => addslashes(json_encode(['link' => "$URL/shop/", 'title' => 'x'])),
 	'object' => new SL_Seed_Settings_Object($URL),
 	'unicode' => '日本語 Ünïcödé 🚀',
 	'counts' => [1, 2, 3],

@@ -13,9 +13,11 @@ src_url=$(e2e_info source url); dst_url=$(e2e_info destination url)
 src_host=${src_url#http://}
 archive="$E2E_WORK/rewrite.tar.zst"
 
-# ABSPATH inside serialized data, nested twice (the two roots differ in length, so lengths must be fixed).
-paths=$(php -r 'echo serialize(["upload_path" => $argv[1] . "wp-content/uploads", "inner" => serialize(["dir" => $argv[1] . "wp-content"])]);' "$src_root/")
-e2e_sql source "DELETE FROM wp_options WHERE option_name = 'e2e_paths'; INSERT INTO wp_options (option_name, option_value, autoload) VALUES ('e2e_paths', '$(sed "s/'/''/g" <<<"$paths")', 'no')"
+# ABSPATH inside serialized data, nested twice (the two roots differ in length, so lengths must be fixed),
+# and inside a JSON document kept in a JSON string (its slashes escaped as "\\\/").
+paths=$(php -r 'echo serialize(["upload_path" => $argv[1] . "wp-content/uploads", "inner" => serialize(["dir" => $argv[1] . "wp-content"]),
+  "json" => json_encode(["layout" => json_encode(["dir" => $argv[1] . "wp-content"])])]);' "$src_root/")
+e2e_sql source "DELETE FROM wp_options WHERE option_name = 'e2e_paths'; INSERT INTO wp_options (option_name, option_value, autoload) VALUES ('e2e_paths', '$(sed -e 's/\\/\\\\/g' -e "s/'/''/g" <<<"$paths")', 'no')"
 remove_paths_option() { e2e_sql source "DELETE FROM wp_options WHERE option_name = 'e2e_paths'"; }
 trap remove_paths_option EXIT
 
@@ -45,11 +47,21 @@ e2e_compare --sites-json=<(echo "$E2E_SITES_JSON") --replace-site-url --ignore-c
   e2e_fail "the destination is not the source with its URL replaced"
 e2e_ok "the destination equals the source with the URL replaced"
 
-got=$(e2e_sql destination "SELECT option_value FROM wpd_options WHERE option_name = 'e2e_paths'")
-php -r '$v = unserialize($argv[1]); $i = unserialize($v["inner"]);
-  exit($v["upload_path"] === $argv[2] . "/wp-content/uploads" && $i["dir"] === $argv[2] . "/wp-content" ? 0 : 1);' \
-  "$got" "$dst_root" || e2e_fail "ABSPATH was not rewritten inside nested serialized data: $got"
-e2e_ok "ABSPATH rewritten inside nested serialized data"
+# (HEX: the client's batch output would escape the backslashes.)
+got=$(e2e_sql destination "SELECT HEX(option_value) FROM wpd_options WHERE option_name = 'e2e_paths'")
+php -r '$v = unserialize(hex2bin($argv[1])); $i = unserialize($v["inner"]); $j = json_decode(json_decode($v["json"], true)["layout"], true);
+  exit($v["upload_path"] === $argv[2] . "/wp-content/uploads" && $i["dir"] === $argv[2] . "/wp-content" &&
+    $j["dir"] === $argv[2] . "/wp-content" ? 0 : 1);' \
+  "$got" "$dst_root" || e2e_fail "ABSPATH was not rewritten inside nested serialized data or nested JSON: $(php -r 'echo hex2bin($argv[1]);' "$got")"
+e2e_ok "ABSPATH rewritten inside nested serialized data and nested JSON"
+
+# The site URL inside a JSON document kept in JSON, and in JSON run through addslashes() (seeded).
+got=$(e2e_sql destination "SELECT HEX(option_value) FROM wpd_options WHERE option_name = 'sl_seed_plugin_settings'")
+php -r '$v = unserialize(hex2bin($argv[1])); $j = json_decode(json_decode($v["json_in_json"], true)["layout"], true);
+  $k = json_decode(stripslashes($v["slashed_json"]), true);
+  exit($j["background"] === $argv[2] . "/wp-content/uploads/bg.jpg" && $k["link"] === $argv[2] . "/shop/" ? 0 : 1);' \
+  "$got" "$dst_url" || e2e_fail "the site URL was not rewritten inside nested or slashed JSON: $(php -r 'echo hex2bin($argv[1]);' "$got")"
+e2e_ok "site URL rewritten inside nested and slashed JSON"
 
 # Pages and media load at the destination's URL.
 curl -sf "$dst_url/" >"$E2E_WORK/rewrite-front.html" || e2e_fail "the front page does not load"
