@@ -96,7 +96,15 @@ std::string dump_triggers(Connection& conn, const std::string& table);
 class ValueTransform {
 public:
     virtual ~ValueTransform() = default;
+    // A quoted string literal's value (text columns). Returns true when it changed value.
     virtual bool transform(std::string_view column, std::string& value) = 0;
+    // A binary string's bytes (0x..., X'...', _binary '...': BLOB, BINARY and VARBINARY columns). Left alone
+    // unless a transform opts in.
+    virtual bool transform_binary(std::string_view column, std::string& value) {
+        (void)column;
+        (void)value;
+        return false;
+    }
 };
 
 enum class StatementKind { create_table, insert };
@@ -113,8 +121,9 @@ struct ParsedStatement {
 // target_table; an INSERT of more than 256 KiB comes out as several, cut at row boundaries. Anything outside the grammar (another table's name, a statement kind not listed above, a
 // versioned comment, a foreign key, a table option outside the whitelist, a malformed literal) throws
 // Error(security) naming the line; the parser accepts no more input after any error. The grammar is spelled
-// out at the top of sql_parse.cpp. Value transforms see every quoted string literal (not _binary, hex, bit or
-// numeric literals); changed values are re-escaped with append_sql_string.
+// out at the top of sql_parse.cpp. Value transforms see every quoted string literal through transform(), and
+// every hex and _binary string through transform_binary() (not bit or numeric literals); changed values are
+// written again in their literal's kind (append_sql_string; append_sql_hex; "_binary " and a string).
 class TableFileParser {
 public:
     TableFileParser(std::string source_table, std::string target_table,

@@ -51,6 +51,7 @@ inline bool is_word(char c) {
     return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || is_digit(c) || c == '_' || c == '$' ||
            static_cast<unsigned char>(c) >= 0x80;
 }
+inline int hex_value(char c) { return is_digit(c) ? c - '0' : (c >= 'a' && c <= 'f') ? c - 'a' + 10 : c - 'A' + 10; }
 inline char upper(char c) { return (c >= 'a' && c <= 'z') ? static_cast<char>(c - 'a' + 'A') : c; }
 
 bool iequals(std::string_view a, std::string_view b) {
@@ -645,6 +646,19 @@ struct TableFileParser::Impl {
             copied = from;
         };
         start_piece(i, "");
+        // Offers the bytes of a hex literal (digits s[from, to), the literal s[lit, end)) to the transform and
+        // writes them back as hex when they changed.
+        auto transform_hex = [&](std::string_view column, size_t lit, size_t from, size_t to, size_t end) {
+            decoded.clear();
+            size_t h = from;
+            if (((to - from) & 1) != 0) decoded.push_back(static_cast<char>(hex_value(s[h++])));  // 0xABC is 0x0ABC
+            for (; h < to; h += 2) decoded.push_back(static_cast<char>(hex_value(s[h]) * 16 + hex_value(s[h + 1])));
+            if (!transform->transform_binary(column, decoded)) return;
+            ++values_changed;
+            out.append(s.data() + copied, lit - copied);
+            append_sql_hex(out, decoded);
+            copied = end;
+        };
 
         const size_t ncols = columns.size();
         const size_t n = s.size();
@@ -674,11 +688,13 @@ struct TableFileParser::Impl {
                     size_t j = i + 2;
                     while (j < n && is_hex(s[j])) ++j;
                     if (j == i + 2) fail(i, "empty hex literal");
+                    if (transform) transform_hex(columns[k], lit, i + 2, j, j);
                     i = j;
                 } else if ((c == 'x' || c == 'X') && i + 1 < n && s[i + 1] == '\'') {
                     size_t j = i + 2;
                     while (j < n && is_hex(s[j])) ++j;
                     if (j >= n || s[j] != '\'' || ((j - i - 2) & 1)) fail(i, "malformed X'...' literal");
+                    if (transform) transform_hex(columns[k], lit, i + 2, j, j + 1);
                     i = j + 1;
                 } else if ((c == 'b' || c == 'B') && i + 1 < n && s[i + 1] == '\'') {
                     size_t j = i + 2;
@@ -690,7 +706,18 @@ struct TableFileParser::Impl {
                     if (!iequals(s.substr(i, e - i), "_binary")) fail(i, "only the _binary introducer is allowed");
                     i = ws(e);
                     if (i >= n || (s[i] != '\'' && s[i] != '"')) fail(i, "expected a string after _binary");
+                    const size_t str = i;
                     i = string_end(i);
+                    if (transform) {
+                        if (!decode_sql_string(s.substr(str, i - str), decoded)) fail(str, "malformed string literal");
+                        if (transform->transform_binary(columns[k], decoded)) {
+                            ++values_changed;
+                            out.append(s.data() + copied, lit - copied);
+                            out.append("_binary ");
+                            append_sql_string(out, decoded);
+                            copied = i;
+                        }
+                    }
                 } else if (c == '-' || is_digit(c)) {
                     size_t j = i + (c == '-');
                     size_t d = j;

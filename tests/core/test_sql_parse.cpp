@@ -400,6 +400,49 @@ TEST(SqlParse, ValueTransformReescapesChangedValuesOnly) {
     EXPECT_EQ(r2.rows, r.rows);
 }
 
+namespace {
+// Changes binary values only: "A" and "ab'c" get new bytes that need escaping.
+class BinarySwap : public ValueTransform {
+public:
+    std::vector<std::string> seen;
+    bool transform(std::string_view, std::string&) override { return false; }
+    bool transform_binary(std::string_view column, std::string& value) override {
+        seen.push_back(std::string(column) + "=" + value);
+        if (value == "A") {
+            value = std::string("Z\0'\\", 4);
+            return true;
+        }
+        if (value == "ab'c") {
+            value = "new\\'x";
+            return true;
+        }
+        return false;
+    }
+};
+}  // namespace
+
+TEST(SqlParse, BinaryTransformSeesHexAndBinaryStringsAndWritesThemBackInKind) {
+    BinarySwap t;
+    const std::string file = make_file();
+    const Parsed plain = parse(file);
+    const Parsed r = parse(file, {3}, &t);
+    EXPECT_EQ(r.changed, 2u);
+    EXPECT_EQ(r.checksum, plain.checksum);
+    // 0x..., X'...' and _binary '...' are offered, decoded, with their column; b'...' (BIT) is not.
+    const std::vector<std::string> want = {std::string("bin=\0\xff'", 7), "bin=ab'c", "bin=\xde\xad\xbe\xef", "bin=A"};
+    EXPECT_EQ(t.seen, want);
+    EXPECT_NE(r.statements[1].sql.find(",_binary 'new\\\\\\'x',NULL)"), std::string::npos) << r.statements[1].sql;
+    EXPECT_NE(r.statements[1].sql.find(",0x00ff27,"), std::string::npos) << r.statements[1].sql;
+    EXPECT_NE(r.statements[2].sql.find("(5,'a\\%b\\_c','old.example',0x5a00275c,12.50)"), std::string::npos)
+        << r.statements[2].sql;
+    EXPECT_NE(r.statements[2].sql.find("X'DEADbeef'"), std::string::npos) << r.statements[2].sql;
+
+    // An odd number of hex digits means a leading zero, as the server reads it.
+    BinarySwap odd;
+    parse(kPrelude + "INSERT INTO `wp_posts` (`a`) VALUES (0x141);\n", {}, &odd);
+    EXPECT_EQ(odd.seen, std::vector<std::string>{"a=\x01" "A"});
+}
+
 TEST(SqlParse, NoInputAfterAnError) {
     TableFileParser p("wp_posts", "t", [](ParsedStatement&&) {});
     const std::string bad = kPrelude + "DELETE FROM `wp_posts`;\n";
