@@ -285,6 +285,15 @@ void drop_backup(Connection& conn, const WorkPaths& w, const std::string& dp) {
 
 // ---- the rewriting seam --------------------------------------------------------------------------------------
 
+// "a:", "O:", "s:" ... or "N;" after optional whitespace, as serialize() output starts.
+bool starts_like_serialized(std::string_view v) {
+    size_t i = 0;
+    while (i < v.size() && (v[i] == ' ' || v[i] == '\t' || v[i] == '\n' || v[i] == '\r')) ++i;
+    if (i + 1 >= v.size()) return false;
+    if (v[i] == 'N') return v[i + 1] == ';';
+    return std::string_view("aOCsSEidbrR").find(v[i]) != std::string_view::npos && v[i + 1] == ':';
+}
+
 class RewriteTransform : public ValueTransform {
 public:
     RewriteTransform(const Rewriter& rw, bool guids) : rw_(rw), guids_(guids) {}
@@ -294,6 +303,18 @@ public:
             value.swap(out_);
             return true;
         }
+        return false;
+    }
+    // BLOB, BINARY and VARBINARY columns hold text and serialized data as often as files. Text (valid
+    // UTF-8) and what starts like serialized data are rewritten as in a text column; other bytes (an image,
+    // a PDF, an archive, formats that count lengths and offsets) are left alone, and counted as skipped
+    // when a search occurs in them.
+    bool transform_binary(std::string_view column, std::string& value) override {
+        if (!guids_ && column == "guid") return false;
+        if (is_valid_utf8(value) || starts_like_serialized(value)) return transform(column, value);
+        ++report.values_seen;
+        RewriteReport probe;
+        if (rw_.rewrite(value, out_, &probe)) ++report.values_skipped_unsafe;
         return false;
     }
     RewriteReport report;
@@ -313,7 +334,7 @@ std::string strip_trailing_slashes(std::string s) {
 
 json import_result_json(const ImportResult& r) {
     json reports = json::object();
-    for (const auto& [name, t] : r.table_reports) reports[name] = {{"rows", t.rows}, {"values_changed", t.values_changed}};
+    for (const auto& [name, t] : r.table_reports) reports[name] = {{"rows", t.rows}, {"values_changed", t.values_changed}, {"values_skipped_unsafe", t.values_skipped_unsafe}};
     return {{"tables", r.tables},
             {"rows", r.rows},
             {"files", r.files},
@@ -636,7 +657,10 @@ private:
         tr.rows = parser.rows();
         tr.values_changed = parser.values_changed();
         result_.values_changed += parser.values_changed();
-        if (transform) rewrite_skipped_ += transform->report.values_skipped_unsafe;
+        if (transform) {
+            tr.values_skipped_unsafe = transform->report.values_skipped_unsafe;
+            rewrite_skipped_ += transform->report.values_skipped_unsafe;
+        }
     }
 
     void stage_file_entry(ArchiveReader& r, const EntryInfo& e, SafeTree& tree, std::vector<char>& buf) {
@@ -1140,7 +1164,7 @@ private:
                         {"values_changed", result_.values_changed}, {"values_skipped_unsafe", rewrite_skipped_}};
         json reports = json::object();
         for (const auto& [name, r] : result_.table_reports)
-            reports[name] = {{"rows", r.rows}, {"values_changed", r.values_changed}};
+            reports[name] = {{"rows", r.rows}, {"values_changed", r.values_changed}, {"values_skipped_unsafe", r.values_skipped_unsafe}};
         st["table_reports"] = reports;
         st["warnings"] = result_.warnings;
     }
@@ -1158,7 +1182,8 @@ private:
         result_.values_changed = c.value("values_changed", uint64_t(0));
         rewrite_skipped_ = c.value("values_skipped_unsafe", uint64_t(0));
         for (const auto& [name, r] : st.at("table_reports").items())
-            result_.table_reports[name] = TableReport{r.value("rows", uint64_t(0)), r.value("values_changed", uint64_t(0))};
+            result_.table_reports[name] = TableReport{r.value("rows", uint64_t(0)), r.value("values_changed", uint64_t(0)),
+                                                      r.value("values_skipped_unsafe", uint64_t(0))};
         result_.warnings = st.value("warnings", std::vector<std::string>{});
     }
 
@@ -1301,7 +1326,10 @@ private:
         tr.rows += parser.rows();
         tr.values_changed += parser.values_changed();
         result_.values_changed += parser.values_changed();
-        if (transform) rewrite_skipped_ += transform->report.values_skipped_unsafe;
+        if (transform) {
+            tr.values_skipped_unsafe += transform->report.values_skipped_unsafe;
+            rewrite_skipped_ += transform->report.values_skipped_unsafe;
+        }
         chunks[table] = chunk + 1;
     }
 

@@ -52,6 +52,7 @@ struct ImportOptions {
 struct TableReport {
     uint64_t rows = 0;
     uint64_t values_changed = 0;
+    uint64_t values_skipped_unsafe = 0;  // left alone: rewriting could have corrupted them
 };
 
 struct ImportResult {

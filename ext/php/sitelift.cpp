@@ -378,6 +378,7 @@ ZEND_FUNCTION(SiteLift_import) {
             array_init(&t);
             add_count(&t, "rows", rep.rows);
             add_count(&t, "values_changed", rep.values_changed);
+            add_count(&t, "values_skipped_unsafe", rep.values_skipped_unsafe);
             add_assoc_zval_ex(&tables, name.data(), name.size(), &t);
         }
         add_assoc_zval(return_value, "table_reports", &tables);

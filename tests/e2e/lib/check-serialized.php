@@ -1,7 +1,7 @@
 <?php
 /**
- * Scans every text column of every table of a site's database for PHP-serialized values and checks that each
- * one still unserializes; also counts values that still hold any of the given strings.
+ * Scans every text and binary-string column of every table of a site's database for PHP-serialized values and
+ * checks that each one still unserializes; also counts values that still hold any of the given strings.
  *
  *   php check-serialized.php --db=JSON --prefix=wpd_ [--forbid=STRING]... [--skip-column=posts.guid]...
  * Exit 0 when all serialized values unserialize and no forbidden string is found.
@@ -16,7 +16,8 @@ $m = new mysqli($db['host'], $db['user'], $db['password'], $db['name'], (int) $d
 $m->set_charset('utf8mb4');
 $like = $m->real_escape_string(addcslashes($prefix, '%_\\')) . '%';
 $columns = $m->query("SELECT TABLE_NAME, COLUMN_NAME FROM information_schema.COLUMNS WHERE TABLE_SCHEMA = DATABASE()
-    AND TABLE_NAME LIKE '$like' AND DATA_TYPE IN ('char','varchar','tinytext','text','mediumtext','longtext','json')
+    AND TABLE_NAME LIKE '$like' AND DATA_TYPE IN ('char','varchar','tinytext','text','mediumtext','longtext','json',
+    'binary','varbinary','tinyblob','blob','mediumblob','longblob')
     ORDER BY TABLE_NAME, ORDINAL_POSITION")->fetch_all();
 $serialized = 0;
 $broken = [];

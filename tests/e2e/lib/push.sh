@@ -159,9 +159,10 @@ push_no_staging() {
 # push_compare: the destination equals the source with its URL replaced by the destination's (what a push
 # rewrites), but for what the destination keeps as its own (wp-config.php, home and siteurl, SiteLift's
 # options) and what WordPress itself changes while serving the push's requests (WP-Cron's schedule and
-# transients, as e2e_fingerprint leaves out). guids keep the source's URL.
+# transients, as e2e_fingerprint leaves out). guids keep the source's URL; binary columns holding text or
+# serialized data are rewritten too (the seeded ones do).
 push_compare() {
-  e2e_compare --sites-json=<(echo "$E2E_SITES_JSON") --replace-site-url --ignore-column=posts.guid \
+  e2e_compare --sites-json=<(echo "$E2E_SITES_JSON") --replace-site-url --replace-binary --ignore-column=posts.guid \
     --ignore-option=home,siteurl,cron,doing_cron --ignore-option='sitelift_*' --ignore-option='_transient_*' \
     --ignore-option='_site_transient_*' --ignore-file=wp-config.php --ignore-dir=.sitelift \
     --ignore-dir=wp-content/upgrade "$@"

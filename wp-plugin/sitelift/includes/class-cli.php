@@ -237,8 +237,10 @@ TXT;
 			$result['values_skipped_unsafe']
 		);
 		foreach ( $result['table_reports'] as $table => $r ) {
-			if ( $r['values_changed'] > 0 ) {
-				$lines .= sprintf( "\n  %-40s %8d values rewritten", $table, $r['values_changed'] );
+			$skipped = $r['values_skipped_unsafe'] ?? 0;
+			if ( $r['values_changed'] > 0 || $skipped > 0 ) {
+				$lines .= sprintf( "\n  %-40s %8d values rewritten", $table, $r['values_changed'] )
+					. ( $skipped > 0 ? sprintf( ", %d left alone", $skipped ) : '' );
 			}
 		}
 		$lines .= "\nthe previous site is kept: `sitelift rollback` puts it back, `sitelift cleanup` drops it";
