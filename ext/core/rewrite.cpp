@@ -39,7 +39,9 @@ constexpr size_t kMaxContainerDepth = 4096;
 // Largest distance between the two bytes of a scanner lane (LaneSet::kMaxDelta).
 constexpr size_t kMaxLaneDelta = 8;
 
-const char kVcMarker[] = "[vc_raw_";
+// Where page builders keep HTML encoded (see ENCODED BLOCKS in rewrite.hpp): WPBakery's raw HTML/JS blocks and
+// Avada's code block. (Both hold '[' and '_' 7 bytes apart, so one scanner lane finds them.)
+const char* const kBlockMarkers[] = {"[vc_raw_", "[fusion_code"};
 
 // ---------------------------------------------------------------------------------------------
 // Character classes and the logical characters used by the boundary rule.
@@ -735,7 +737,9 @@ struct Rewriter::Impl {
     // hit: first_raw(v) when known (npos: not known); no match begins before hit - max_offset.
     void process_plain(std::string_view v, size_t base, Ctx& ctx, bool markers, size_t hit = npos) const;
     // Handles "[vc_raw_..." at s; returns how many bytes it covers (0: not a block).
-    size_t process_vc_block(std::string_view v, size_t s, size_t base, Ctx& ctx) const;
+    size_t process_block(std::string_view v, size_t s, size_t base, Ctx& ctx) const;
+    // The rewritten form of html (plain text, no blocks inside), or false when nothing in it changes.
+    bool rewrite_block_html(const std::string& html, Ctx& ctx, std::string& out) const;
 };
 
 void Rewriter::Impl::build() {
@@ -751,16 +755,18 @@ void Rewriter::Impl::build() {
         patterns.push_back(std::move(pat));
     }
     if (any_change) {
-        Pattern m;
-        m.search = kVcMarker;
-        m.marker = true;
-        patterns.push_back(std::move(m));
+        for (const char* marker : kBlockMarkers) {
+            Pattern m;
+            m.search = marker;
+            m.marker = true;
+            patterns.push_back(std::move(m));
+        }
     }
-    // A value changes only through a search, or through a whole vc block: "[vc_raw_js]" + at least
-    // 4 bytes of base64 + "[/vc_raw_js]".
+    // A value changes only through a search, or through an encoded block whose decoded text holds one; an
+    // encoding never makes text shorter, so no value shorter than the shortest search changes.
     min_value_len = SIZE_MAX;
     for (const Pattern& pat : patterns)
-        if (!pat.noop) min_value_len = std::min(min_value_len, pat.marker ? size_t(27) : pat.search.size());
+        if (!pat.noop && !pat.marker) min_value_len = std::min(min_value_len, pat.search.size());
 
     choose_lanes();
     find_rivals();
@@ -1227,7 +1233,7 @@ void Rewriter::Impl::process_plain(std::string_view v, size_t base, Ctx& ctx, bo
             return;
         }
         if (pat.marker) {
-            const size_t covered = process_vc_block(v, at, base, ctx);
+            const size_t covered = process_block(v, at, base, ctx);
             pos = at + (covered ? covered : pat.search.size());
             continue;
         }
@@ -1238,12 +1244,32 @@ void Rewriter::Impl::process_plain(std::string_view v, size_t base, Ctx& ctx, bo
     }
 }
 
-size_t Rewriter::Impl::process_vc_block(std::string_view v, size_t s, size_t base, Ctx& ctx) const {
-    static const std::string_view kTags[] = {"vc_raw_html", "vc_raw_js"};
-    for (std::string_view tag : kTags) {
+bool Rewriter::Impl::rewrite_block_html(const std::string& html, Ctx& ctx, std::string& out) const {
+    const uchar* hp = reinterpret_cast<const uchar*>(html.data());
+    if (!has_raw_occurrence(hp, html.size())) return false;
+    Ctx sub;
+    process_plain(html, 0, sub, /*markers=*/false);
+    if (sub.unsafe) ctx.unsafe = true;
+    if (sub.edits.empty()) return false;
+    out.clear();
+    out.reserve(static_cast<size_t>(static_cast<long long>(html.size()) + edits_delta(sub, 0)));
+    for_each_piece(html, sub, 0, [&](const char* d, size_t len) { out.append(d, len); });
+    return true;
+}
+
+size_t Rewriter::Impl::process_block(std::string_view v, size_t s, size_t base, Ctx& ctx) const {
+    // [tag attributes]BASE64[/tag]: WPBakery's blocks hold base64 of rawurlencode()d HTML, Avada's code block
+    // base64 of the code itself (or the code as it is, which is then plain text like the rest).
+    struct Tag {
+        std::string_view name;
+        bool urlencoded;
+    };
+    static const Tag kTags[] = {{"vc_raw_html", true}, {"vc_raw_js", true}, {"fusion_code", false}};
+    std::string decoded, html, rewritten, enc, b64;
+    for (const Tag& tag : kTags) {
         const size_t name_at = s + 1;
-        if (v.compare(name_at, tag.size(), tag) != 0) continue;
-        size_t i = name_at + tag.size();
+        if (v.compare(name_at, tag.name.size(), tag.name) != 0) continue;
+        size_t i = name_at + tag.name.size();
         if (i >= v.size()) return 0;
         if (v[i] != ']' && v[i] != ' ' && v[i] != '\t') continue;  // e.g. [vc_raw_htmlx]
         const size_t close_open = v.find(']', i);
@@ -1251,27 +1277,25 @@ size_t Rewriter::Impl::process_vc_block(std::string_view v, size_t s, size_t bas
         if (v.find('[', i) < close_open) return 0;
         const size_t cs = close_open + 1;
         std::string closing = "[/";
-        closing.append(tag.data(), tag.size());
+        closing.append(tag.name.data(), tag.name.size());
         closing += ']';
         const size_t ce = v.find(closing, cs);
         if (ce == std::string_view::npos) return 0;
         const size_t covered = ce + closing.size() - s;
         const std::string_view content = v.substr(cs, ce - cs);
-        std::string decoded, html;
-        if (!b64_decode_canonical(content, decoded)) return covered;   // not clean base64: leave alone
-        if (!rawurldecode_canonical(decoded, html)) return covered;    // not rawurlencode()d: leave alone
-        const uchar* hp = reinterpret_cast<const uchar*>(html.data());
-        if (!has_raw_occurrence(hp, html.size())) return covered;
-        Ctx sub;
-        process_plain(html, 0, sub, /*markers=*/false);
-        if (sub.unsafe) ctx.unsafe = true;
-        if (sub.edits.empty()) return covered;
-        std::string rewritten;
-        rewritten.reserve(static_cast<size_t>(static_cast<long long>(html.size()) + edits_delta(sub, 0)));
-        for_each_piece(html, sub, 0, [&](const char* d, size_t len) { rewritten.append(d, len); });
-        std::string enc, b64;
-        rawurlencode_to(rewritten, enc);
-        b64_encode(enc, b64);
+        if (!b64_decode_canonical(content, decoded)) return tag.urlencoded ? covered : 0;  // not clean base64
+        if (!tag.urlencoded) {
+            html.swap(decoded);
+        } else if (!rawurldecode_canonical(decoded, html)) {
+            return covered;  // not rawurlencode()d: left alone
+        }
+        if (!rewrite_block_html(html, ctx, rewritten)) return covered;
+        const std::string* out = &rewritten;
+        if (tag.urlencoded) {
+            rawurlencode_to(rewritten, enc);
+            out = &enc;
+        }
+        b64_encode(*out, b64);
         ctx.push_owned(base + cs, content.size(), b64);
         return covered;
     }

@@ -59,10 +59,14 @@
 //   text is left untouched entirely and the value is counted in values_skipped_unsafe (the rest of a
 //   serialized value around an unsafe string is still rewritten).
 //
-// WPBAKERY
-//   [vc_raw_html ...]BASE64[/vc_raw_html] and [vc_raw_js]BASE64[/vc_raw_js] in plain text: when BASE64 is
-//   canonical base64 of canonical rawurlencode() output, the decoded HTML is rewritten as plain text and
-//   stored back as base64_encode(rawurlencode(html)); otherwise the block is left alone.
+// ENCODED BLOCKS (page builders that keep HTML as base64), in plain text:
+//   - WPBakery: [vc_raw_html ...]BASE64[/vc_raw_html] and [vc_raw_js]BASE64[/vc_raw_js]. When BASE64 is
+//     canonical base64 of canonical rawurlencode() output, the decoded HTML is rewritten as plain text and
+//     stored back as base64_encode(rawurlencode(html)); otherwise the block is left alone.
+//   - Avada: [fusion_code ...]BASE64[/fusion_code], base64 of the code itself. When the content is not
+//     canonical base64, it is the code as it is: plain text like the rest.
+//   The decoded text is rewritten as plain text without looking for blocks in it; a match there that is
+//   unsafe (see UNSAFE TEXT) leaves the block alone and counts the value as skipped.
 #pragma once
 
 #include <cstdint>

@@ -839,6 +839,26 @@ TEST(RewriteVc, NotCleanlyEncodedIsLeftAlone) {
     EXPECT_EQ(rw(r, plain), plain);
 }
 
+TEST(RewriteVc, AvadaCodeBlocksAreDecodedRewrittenAndReencoded) {
+    const Rewriter r = Rewriter::for_site_move(move_https());
+    const std::string code = "<script src=\"https://old.example/app.js\"></script>\xE2\x9C\x93";
+    const std::string want = "<script src=\"https://new-site.test/app.js\"></script>\xE2\x9C\x93";
+    EXPECT_EQ(rw(r, "[fusion_builder_column][fusion_code]" + base64(code) + "[/fusion_code][/fusion_builder_column]"),
+              "[fusion_builder_column][fusion_code]" + base64(want) + "[/fusion_code][/fusion_builder_column]");
+    EXPECT_EQ(rw(r, "[fusion_code id=\"c1\"]" + base64(code) + "[/fusion_code]"), "[fusion_code id=\"c1\"]" + base64(want) + "[/fusion_code]");
+    // The code kept as it is (not base64): plain text.
+    EXPECT_EQ(rw(r, "[fusion_code]" + code + "[/fusion_code]"), "[fusion_code]" + want + "[/fusion_code]");
+    // Unclosed, or a longer tag name: not a block, plain text.
+    EXPECT_EQ(rw(r, "[fusion_code]" + base64(code)), "[fusion_code]" + base64(code));
+    EXPECT_EQ(rw(r, "[fusion_codex]" + base64(code) + "[/fusion_codex] https://old.example"),
+              "[fusion_codex]" + base64(code) + "[/fusion_codex] https://new-site.test");
+    // An unsafe match inside the decoded code leaves the block alone and counts the value.
+    RewriteReport rep;
+    const std::string unsafe = "[fusion_code]" + base64("a:1:{s:5:\"https://old.example\";}") + "[/fusion_code]";
+    EXPECT_EQ(rw(r, unsafe, &rep), unsafe);
+    EXPECT_EQ(rep.values_skipped_unsafe, 1u);
+}
+
 // ---------------------------------------------------------------------------------------------
 // Construction and reporting.
 

@@ -1,5 +1,5 @@
 --TEST--
-SiteLift\rewrite(): serialized lengths, nesting, keys, boundaries, escaped forms, unsafe values left alone
+SiteLift\rewrite(): serialized lengths, nesting, keys, boundaries, escaped forms, base64 blocks, unsafe values left alone
 --EXTENSIONS--
 sitelift
 --FILE--
@@ -26,6 +26,15 @@ $show('json escaped', json_encode(['u' => "$old/x"]));
 class Keep { private $p = 'https://old.example/p'; protected $q = 'x'; }
 $show('private property', serialize(new Keep));
 $show('corrupt', 'a:1:{s:3:"url";s:99:"' . $old . '/x";}');
+// Page builders' base64 blocks: decoded, rewritten, encoded again (shown decoded).
+$block = function (string $label, string $open, string $close, callable $enc, callable $dec) use ($pairs, $old) {
+    $out = SiteLift\rewrite($open . $enc("<script src=\"$old/a.js\"></script>") . $close, $pairs);
+    $inner = substr($out, strlen($open), -strlen($close));
+    echo str_pad($label, 22), $dec($inner), "\n";
+};
+$block('vc_raw_html', '[vc_raw_html]', '[/vc_raw_html]', fn($s) => base64_encode(rawurlencode($s)), fn($s) => rawurldecode(base64_decode($s)));
+$block('fusion_code', '[fusion_code]', '[/fusion_code]', 'base64_encode', 'base64_decode');
+$block('fusion_code as is', '[fusion_code]', '[/fusion_code]', fn($s) => $s, fn($s) => $s);
 var_dump(SiteLift\rewrite('nothing to see', $pairs) === 'nothing to see');
 try {
     SiteLift\rewrite('x', ['' => 'y']);
@@ -51,6 +60,9 @@ array key             a:1:{s:24:"https://new.example.org/";s:4:"home";}
 json escaped          {"u":"https:\/\/new.example.org\/x"}
 private property      O:4:"Keep":2:{s:7:"\0Keep\0p";s:25:"https://new.example.org/p";s:4:"\0*\0q";s:1:"x";}
 corrupt               a:1:{s:3:"url";s:99:"https://old.example/x";}
+vc_raw_html           <script src="https://new.example.org/a.js"></script>
+fusion_code           <script src="https://new.example.org/a.js"></script>
+fusion_code as is     <script src="https://new.example.org/a.js"></script>
 bool(true)
 SiteLift\rewrite(): Argument #2 ($pairs) must not contain an empty search string
 SiteLift\rewrite(): Argument #2 ($pairs) must contain only string replacements

@@ -7,7 +7,7 @@
 // with private and protected properties (and a subclass with a private property of the same name),
 // objects of a class that does not exist when the data is read back, enums, references (R: and r:),
 // floats, booleans, nulls, multibyte and binary-looking strings, URLs in every form the rewriter knows
-// next to boundary near-misses, WPBakery base64 blocks, and serialized data inside strings (to 3 levels).
+// next to boundary near-misses, WPBakery and Avada base64 blocks, and serialized data inside strings (to 3 levels).
 //
 // Each value is serialized and given to SiteLift\rewrite($s, $pairs). The reference does what a careful
 // PHP search-replace would: unserialize, replace inside every string VALUE and every string ARRAY KEY
@@ -107,7 +107,7 @@ ini_set('unserialize_callback_func', 'sl_define_missing_class');
 // ------------------------------------------------------------------------------------------------
 // The reference: plain-text rule (mirrors the documentation in ext/core/rewrite.hpp).
 
-const SL_MARKER = '[vc_raw_';
+const SL_MARKERS = ['[vc_raw_', '[fusion_code'];  // encoded blocks start so
 const SL_MAX_TEXT_NESTING = 64;
 
 function sl_alnumish(int $c): bool
@@ -276,16 +276,24 @@ function sl_ref_plain(string $t, array $pats, bool $markers = true): array
             }
         }
         if ($markers) {
-            $k = strpos($t, SL_MARKER, $pos);
-            if ($k !== false && $k < $next) {
-                $next = $k;
+            foreach (SL_MARKERS as $marker) {
+                $k = strpos($t, $marker, $pos);
+                if ($k !== false && $k < $next) {
+                    $next = $k;
+                }
             }
         }
         if ($next === PHP_INT_MAX) {
             break;
         }
         $hit = null;
-        if ($markers && substr_compare($t, SL_MARKER, $next, strlen(SL_MARKER)) === 0) {
+        $marker = null;
+        foreach ($markers ? SL_MARKERS : [] as $m) {
+            if (substr_compare($t, $m, $next, strlen($m)) === 0) {
+                $marker = $m;
+            }
+        }
+        if ($marker !== null) {
             $hit = 'marker';
         } else {
             foreach ($pats as $p) {
@@ -307,7 +315,7 @@ function sl_ref_plain(string $t, array $pats, bool $markers = true): array
             [$covered, $replacement, $u] = sl_ref_vc($t, $next, $pats);
             $unsafe = $unsafe || $u;
             if ($covered === 0) {
-                $pos = $next + strlen(SL_MARKER);
+                $pos = $next + strlen($marker);
                 continue;
             }
             if ($replacement !== null) {
@@ -327,10 +335,27 @@ function sl_ref_plain(string $t, array $pats, bool $markers = true): array
     return [$copied === 0 ? $t : $out . substr($t, $copied), $unsafe];
 }
 
-/** A WPBakery block at $s: [covered bytes (0: not a block), [content start, length, new content]|null, unsafe]. */
+/** Decoded text rewritten as plain text: [new text or null when unchanged, unsafe]. */
+function sl_ref_block_text(string $text, array $pats): array
+{
+    [$new, $unsafe] = sl_ref_plain($text, $pats, false);
+    return [$new === $text ? null : $new, $unsafe];
+}
+
+/** Is $s canonical base64? Sets $decoded. */
+function sl_b64(string $s, &$decoded): bool
+{
+    $decoded = base64_decode($s, true);
+    return $s !== '' && $decoded !== false && base64_encode($decoded) === $s;
+}
+
+/**
+ * An encoded block at $s (rewrite.hpp, ENCODED BLOCKS): [covered bytes (0: not a block), [content start, length,
+ * new content]|null, unsafe].
+ */
 function sl_ref_vc(string $t, int $s, array $pats): array
 {
-    foreach (['vc_raw_html', 'vc_raw_js'] as $tag) {
+    foreach (['vc_raw_html' => true, 'vc_raw_js' => true, 'fusion_code' => false] as $tag => $urlencoded) {
         if (substr_compare($t, $tag, $s + 1, strlen($tag)) !== 0) {
             continue;
         }
@@ -357,19 +382,18 @@ function sl_ref_vc(string $t, int $s, array $pats): array
         }
         $covered = $ce + strlen($closing) - $s;
         $content = substr($t, $cs, $ce - $cs);
-        $decoded = base64_decode($content, true);
-        if ($content === '' || $decoded === false || base64_encode($decoded) !== $content) {
+        if (!sl_b64($content, $decoded)) {
+            return [$urlencoded ? $covered : 0, null, false];  // Avada's code kept as it is: plain text
+        }
+        $html = $urlencoded ? rawurldecode($decoded) : $decoded;
+        if ($urlencoded && rawurlencode($html) !== $decoded) {
             return [$covered, null, false];
         }
-        $html = rawurldecode($decoded);
-        if (rawurlencode($html) !== $decoded) {
-            return [$covered, null, false];
-        }
-        [$new, $unsafe] = sl_ref_plain($html, $pats, false);
-        if ($new === $html) {
+        [$new, $unsafe] = sl_ref_block_text($html, $pats);
+        if ($new === null) {
             return [$covered, null, $unsafe];
         }
-        return [$covered, [$cs, strlen($content), base64_encode(rawurlencode($new))], $unsafe];
+        return [$covered, [$cs, strlen($content), base64_encode($urlencoded ? rawurlencode($new) : $new)], $unsafe];
     }
     return [0, null, false];
 }
@@ -573,6 +597,11 @@ function gen_plain(int $max_parts = 8): string
 function gen_vc(): string
 {
     $html = gen_plain(5);
+    if (rnd(5) === 0) {  // Avada's code block
+        $body = rnd(3) === 0 ? $html : base64_encode($html);  // the code as it is, or base64
+        $attrs = rnd(3) === 0 ? ' id="c' . rnd(9) . '"' : '';
+        return "[fusion_code$attrs]$body" . (rnd(12) === 0 ? '' : '[/fusion_code]');
+    }
     $tag = rnd(4) === 0 ? 'vc_raw_js' : 'vc_raw_html';
     $attrs = rnd(3) === 0 ? ' css=".vc_custom_1{margin:0}"' : '';
     switch (rnd(6)) {
