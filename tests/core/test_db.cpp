@@ -184,6 +184,15 @@ Dump dump(Connection& conn, const std::string& table, size_t max_statement = 1 <
     return d;
 }
 
+// A dump of one table in a snapshot of its own, on a connection of its own.
+Dump dump_snapshot(const DbConfig& cfg, const std::string& table, size_t max_statement = 1 << 20) {
+    Connection dc(cfg);
+    begin_consistent_snapshot(dc);
+    Dump d = dump(dc, table, max_statement);
+    dc.execute("COMMIT");
+    return d;
+}
+
 struct LoadResult {
     uint64_t rows = 0;
     std::string checksum;
@@ -496,10 +505,7 @@ TEST(Db, AwkwardTableSurvivesDumpAndBothLoaders) {
     const uint64_t total = count_rows(c, "`slt_awk`");
     ASSERT_EQ(total, 50005u);
 
-    Connection dc(cfg);
-    begin_consistent_snapshot(dc);
-    Dump d = dump(dc, "slt_awk", 256 << 10);
-    dc.execute("COMMIT");
+    Dump d = dump_snapshot(cfg, "slt_awk", 256 << 10);
     EXPECT_EQ(d.result.rows, total);
     ASSERT_EQ(d.result.checksum.size(), 64u);
 
@@ -658,10 +664,7 @@ TEST(Db, TransformedValuesReachTheServerIntact) {
         sql += ")";
         c.execute(sql);
     }
-    Connection dc(cfg);
-    begin_consistent_snapshot(dc);
-    Dump d = dump(dc, "slt_tr");
-    dc.execute("COMMIT");
+    Dump d = dump_snapshot(cfg, "slt_tr");
 
     UrlSwap swap;
     swap.replacement = std::string("new'\\\"ex\r\n\x1a", 11) + '\0' + "ample.com";
@@ -708,10 +711,7 @@ TEST(Db, TransformedBinaryValuesReachTheServerIntact) {
         sql += ")";
         c.execute(sql);
     }
-    Connection dc(cfg);
-    begin_consistent_snapshot(dc);
-    Dump d = dump(dc, "slt_trb");
-    dc.execute("COMMIT");
+    Dump d = dump_snapshot(cfg, "slt_trb");
     ASSERT_NE(d.file.find(",0x"), std::string::npos) << d.file;
 
     BinaryUrlSwap swap;
@@ -736,10 +736,7 @@ TEST(Db, EmptyTableRoundTrips) {
     Connection c(cfg);
     drop_table_if_exists(c, "slt_empty");
     c.execute("CREATE TABLE `slt_empty` (`a` INT PRIMARY KEY, `b` TEXT) ENGINE=InnoDB");
-    Connection dc(cfg);
-    begin_consistent_snapshot(dc);
-    Dump d = dump(dc, "slt_empty");
-    dc.execute("COMMIT");
+    Dump d = dump_snapshot(cfg, "slt_empty");
     EXPECT_EQ(d.result.rows, 0u);
     EXPECT_EQ(d.file.find("INSERT"), std::string::npos);
     LoadResult lr = load_with_parser(cfg, d.file, "slt_empty", "slt_empty_copy", 2);
@@ -791,10 +788,7 @@ TEST(Db, RealCreateTablesAreAccepted) {
         else if (name == "slt_ct_memory") c.execute("INSERT INTO `slt_ct_memory` VALUES (1,'m')");
         else c.execute("INSERT INTO " + q(name) + " VALUES (7)");
 
-        Connection dc(cfg);
-        begin_consistent_snapshot(dc);
-        Dump d = dump(dc, name);
-        dc.execute("COMMIT");
+        Dump d = dump_snapshot(cfg, name);
         std::string target = name + "_copy";
         LoadResult lr;
         try {
