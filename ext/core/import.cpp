@@ -299,11 +299,12 @@ public:
     RewriteTransform(const Rewriter& rw, bool guids) : rw_(rw), guids_(guids) {}
     bool transform(std::string_view column, std::string& value) override {
         if (!guids_ && column == "guid") return false;
-        if (rw_.rewrite(value, out_, &report)) {
-            value.swap(out_);
-            return true;
-        }
-        return false;
+        const uint64_t skipped = report.values_skipped_unsafe;
+        const bool changed = rw_.rewrite(value, out_, &report);
+        if (report.values_skipped_unsafe != skipped) ++skipped_by_column[std::string(column)];
+        if (!changed) return false;
+        value.swap(out_);
+        return true;
     }
     // BLOB, BINARY and VARBINARY columns hold text and serialized data as often as files. Text (valid
     // UTF-8) and what starts like serialized data are rewritten as in a text column; other bytes (an image,
@@ -314,10 +315,19 @@ public:
         if (is_valid_utf8(value) || starts_like_serialized(value)) return transform(column, value);
         ++report.values_seen;
         RewriteReport probe;
-        if (rw_.rewrite(value, out_, &probe)) ++report.values_skipped_unsafe;
+        if (rw_.rewrite(value, out_, &probe)) {
+            ++report.values_skipped_unsafe;
+            ++skipped_by_column[std::string(column)];
+        }
         return false;
     }
+    // Adds what this transform saw to a table's report.
+    void add_to(TableReport& tr) const {
+        tr.values_skipped_unsafe += report.values_skipped_unsafe;
+        for (const auto& [column, n] : skipped_by_column) tr.skipped_by_column[column] += n;
+    }
     RewriteReport report;
+    std::map<std::string, uint64_t> skipped_by_column;
 
 private:
     const Rewriter& rw_;
@@ -330,11 +340,28 @@ std::string strip_trailing_slashes(std::string s) {
     return s;
 }
 
+json table_report_json(const TableReport& t) {
+    return {{"rows", t.rows},
+            {"values_changed", t.values_changed},
+            {"values_skipped_unsafe", t.values_skipped_unsafe},
+            {"skipped_by_column", t.skipped_by_column}};
+}
+
+TableReport table_report_from_json(const json& j) {
+    TableReport t;
+    t.rows = j.value("rows", uint64_t(0));
+    t.values_changed = j.value("values_changed", uint64_t(0));
+    t.values_skipped_unsafe = j.value("values_skipped_unsafe", uint64_t(0));
+    if (j.contains("skipped_by_column") && j["skipped_by_column"].is_object())
+        t.skipped_by_column = j["skipped_by_column"].get<std::map<std::string, uint64_t>>();
+    return t;
+}
+
 }  // namespace
 
 json import_result_json(const ImportResult& r) {
     json reports = json::object();
-    for (const auto& [name, t] : r.table_reports) reports[name] = {{"rows", t.rows}, {"values_changed", t.values_changed}, {"values_skipped_unsafe", t.values_skipped_unsafe}};
+    for (const auto& [name, t] : r.table_reports) reports[name] = table_report_json(t);
     return {{"tables", r.tables},
             {"rows", r.rows},
             {"files", r.files},
@@ -658,7 +685,7 @@ private:
         tr.values_changed = parser.values_changed();
         result_.values_changed += parser.values_changed();
         if (transform) {
-            tr.values_skipped_unsafe = transform->report.values_skipped_unsafe;
+            transform->add_to(tr);
             rewrite_skipped_ += transform->report.values_skipped_unsafe;
         }
     }
@@ -1164,7 +1191,7 @@ private:
                         {"values_changed", result_.values_changed}, {"values_skipped_unsafe", rewrite_skipped_}};
         json reports = json::object();
         for (const auto& [name, r] : result_.table_reports)
-            reports[name] = {{"rows", r.rows}, {"values_changed", r.values_changed}, {"values_skipped_unsafe", r.values_skipped_unsafe}};
+            reports[name] = table_report_json(r);
         st["table_reports"] = reports;
         st["warnings"] = result_.warnings;
     }
@@ -1182,8 +1209,7 @@ private:
         result_.values_changed = c.value("values_changed", uint64_t(0));
         rewrite_skipped_ = c.value("values_skipped_unsafe", uint64_t(0));
         for (const auto& [name, r] : st.at("table_reports").items())
-            result_.table_reports[name] = TableReport{r.value("rows", uint64_t(0)), r.value("values_changed", uint64_t(0)),
-                                                      r.value("values_skipped_unsafe", uint64_t(0))};
+            result_.table_reports[name] = table_report_from_json(r);
         result_.warnings = st.value("warnings", std::vector<std::string>{});
     }
 
@@ -1327,7 +1353,7 @@ private:
         tr.values_changed += parser.values_changed();
         result_.values_changed += parser.values_changed();
         if (transform) {
-            tr.values_skipped_unsafe += transform->report.values_skipped_unsafe;
+            transform->add_to(tr);
             rewrite_skipped_ += transform->report.values_skipped_unsafe;
         }
         chunks[table] = chunk + 1;

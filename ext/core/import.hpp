@@ -53,6 +53,7 @@ struct TableReport {
     uint64_t rows = 0;
     uint64_t values_changed = 0;
     uint64_t values_skipped_unsafe = 0;  // left alone: rewriting could have corrupted them
+    std::map<std::string, uint64_t> skipped_by_column;  // where those are, so they can be looked at by hand
 };
 
 struct ImportResult {

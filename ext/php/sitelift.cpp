@@ -379,6 +379,10 @@ ZEND_FUNCTION(SiteLift_import) {
             add_count(&t, "rows", rep.rows);
             add_count(&t, "values_changed", rep.values_changed);
             add_count(&t, "values_skipped_unsafe", rep.values_skipped_unsafe);
+            zval columns;
+            array_init(&columns);
+            for (const auto& [column, n] : rep.skipped_by_column) add_count(&columns, column.c_str(), n);
+            add_assoc_zval(&t, "skipped_by_column", &columns);
             add_assoc_zval_ex(&tables, name.data(), name.size(), &t);
         }
         add_assoc_zval(return_value, "table_reports", &tables);

@@ -239,8 +239,12 @@ TXT;
 		foreach ( $result['table_reports'] as $table => $r ) {
 			$skipped = $r['values_skipped_unsafe'] ?? 0;
 			if ( $r['values_changed'] > 0 || $skipped > 0 ) {
+				$where = array();
+				foreach ( $r['skipped_by_column'] ?? array() as $column => $n ) {
+					$where[] = "$column: $n";
+				}
 				$lines .= sprintf( "\n  %-40s %8d values rewritten", $table, $r['values_changed'] )
-					. ( $skipped > 0 ? sprintf( ", %d left alone", $skipped ) : '' );
+					. ( $skipped > 0 ? sprintf( ', %d left alone (%s)', $skipped, implode( ', ', $where ) ) : '' );
 			}
 		}
 		$lines .= "\nthe previous site is kept: `sitelift rollback` puts it back, `sitelift cleanup` drops it";
