@@ -1763,6 +1763,33 @@ std::string unicode_escape_slashes(const std::string& s, bool upper) {
     return o;
 }
 
+// Adds each pair of base in every form (plain; JSON; JSON escaped once more; \u002F and \u002f; rawurlencode()d
+// with upper- and lower-case hex) to pairs, unless pairs has that search already (the first mapping wins) or
+// the form maps a search to itself.
+void add_escaped_forms(const std::vector<std::pair<std::string, std::string>>& base,
+                       std::vector<std::pair<std::string, std::string>>& pairs) {
+    auto add = [&](std::string s, std::string r) {
+        if (s == r) return;
+        for (const auto& pr : pairs)
+            if (pr.first == s) return;
+        pairs.emplace_back(std::move(s), std::move(r));
+    };
+    for (const auto& [s, r] : base) add(s, r);
+    for (const auto& [s, r] : base) add(json_escape_slashes(s), json_escape_slashes(r));
+    for (const int slashes : {2, 3})
+        for (const auto& [s, r] : base) add(nested_escape_slashes(s, slashes), nested_escape_slashes(r, slashes));
+    for (const bool upper : {true, false})
+        for (const auto& [s, r] : base) add(unicode_escape_slashes(s, upper), unicode_escape_slashes(r, upper));
+    for (const bool upper : {true, false}) {
+        for (const auto& [s, r] : base) {
+            std::string es, er;
+            rawurlencode_to(s, es, upper);
+            rawurlencode_to(r, er, upper);
+            add(es, er);
+        }
+    }
+}
+
 }  // namespace
 
 Rewriter Rewriter::for_site_move(const SiteMove& move) {
@@ -1798,26 +1825,43 @@ Rewriter Rewriter::for_site_move(const SiteMove& move) {
     }
 
     std::vector<std::pair<std::string, std::string>> pairs;
-    auto add = [&](std::string s, std::string r) {
-        if (s == r) return;
-        for (const auto& pr : pairs)
-            if (pr.first == s) return;  // first mapping of a search wins
-        pairs.emplace_back(std::move(s), std::move(r));
+    add_escaped_forms(base, pairs);
+    return Rewriter(std::move(pairs));
+}
+
+Rewriter Rewriter::with_all_forms(std::vector<std::pair<std::string, std::string>> given) {
+    std::vector<std::pair<std::string, std::string>> base;
+    auto is_url = [](const std::string& u) {
+        return u.rfind("https://", 0) == 0 || u.rfind("http://", 0) == 0 || (u.rfind("//", 0) == 0 && u.size() > 2);
     };
-    for (const auto& [s, r] : base) add(s, r);
-    for (const auto& [s, r] : base) add(json_escape_slashes(s), json_escape_slashes(r));
-    for (const int slashes : {2, 3})
-        for (const auto& [s, r] : base) add(nested_escape_slashes(s, slashes), nested_escape_slashes(r, slashes));
-    for (const bool upper : {true, false})
-        for (const auto& [s, r] : base) add(unicode_escape_slashes(s, upper), unicode_escape_slashes(r, upper));
-    for (const bool upper : {true, false}) {
-        for (const auto& [s, r] : base) {
-            std::string es, er;
-            rawurlencode_to(s, es, upper);
-            rawurlencode_to(r, er, upper);
-            add(es, er);
+    auto is_path = [](const std::string& p) { return p.size() > 1 && p[0] == '/' && p[1] != '/'; };
+    for (const auto& [search, replace] : given) {
+        if (is_url(search) && is_url(replace)) {
+            SplitUrl from, to;
+            try {
+                from = split_url(search, "search");
+                to = split_url(replace, "replacement");
+            } catch (const Error&) {
+                continue;  // no host: the pair stays as it was given
+            }
+            const std::string to_full = to.scheme.empty() ? to.rest : to.scheme + ":" + to.rest;
+            if (!from.scheme.empty()) {
+                base.emplace_back("https:" + from.rest, to_full);
+                base.emplace_back("http:" + from.rest, to_full);
+            }
+            base.emplace_back(from.rest, to.rest);
+        } else if (is_path(search) && (is_path(replace) || replace.empty())) {
+            base.emplace_back(search, replace);
         }
     }
+    // The pairs as given come first, so they win over a generated pair with the same search.
+    std::vector<std::pair<std::string, std::string>> pairs;
+    for (auto& pr : given) {
+        bool seen = false;
+        for (const auto& q : pairs) seen = seen || q.first == pr.first;
+        if (!seen) pairs.push_back(std::move(pr));
+    }
+    add_escaped_forms(base, pairs);
     return Rewriter(std::move(pairs));
 }
 

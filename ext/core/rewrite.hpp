@@ -109,6 +109,14 @@ public:
     //   Scheme-less host names are not replaced (they would hit e-mail addresses and prose).
     //   Throws Error(usage) when a URL is not http(s) or protocol-relative, or nothing is to be moved.
     static Rewriter for_site_move(const SiteMove& move);
+    // The pairs as given, plus the other forms of those that are URLs or paths, the way for_site_move makes
+    // them: a pair whose search and replacement are both http(s) or protocol-relative URLs (with a host)
+    // also maps the search with the other scheme to the replacement, and the search without its scheme to
+    // the replacement without its scheme ("//H/P"); then those pairs and every pair whose search and
+    // replacement are absolute paths ("/a/b", not "//") are added in each escaped form. Trailing '/' of
+    // URLs is dropped in the generated pairs. A pair as given wins over a generated one with the same search;
+    // other pairs (a bare host, any other text) are used as given only. (The PHP face SiteLift\rewrite.)
+    static Rewriter with_all_forms(std::vector<std::pair<std::string, std::string>> pairs);
     ~Rewriter();
     Rewriter(Rewriter&&) noexcept;
     Rewriter& operator=(Rewriter&&) noexcept;

@@ -788,6 +788,34 @@ TEST(SiteMove, AllFormsInsideSerializedData) {
     EXPECT_EQ(rw(r, in), want);
 }
 
+// The PHP face's default: URL and path pairs in every form, the way a site move makes them.
+TEST(SiteMove, WithAllFormsCoversEveryFormOfUrlAndPathPairs) {
+    const Rewriter r = Rewriter::with_all_forms(
+        {{"https://old.example/", "https://new.test/"}, {"/var/www/old", "/srv/new"}, {"old.host", "new.host"}});
+    EXPECT_EQ(rw(r, "https://old.example/a"), "https://new.test/a");
+    EXPECT_EQ(rw(r, "http://old.example"), "https://new.test");
+    EXPECT_EQ(rw(r, "<a href=\"//old.example/a\">"), "<a href=\"//new.test/a\">");
+    EXPECT_EQ(rw(r, "{\"u\":\"http:\\/\\/old.example\\/a\"}"), "{\"u\":\"https:\\/\\/new.test\\/a\"}");
+    EXPECT_EQ(rw(r, "https:\\\\\\/\\\\\\/old.example"), "https:\\\\\\/\\\\\\/new.test");
+    EXPECT_EQ(rw(r, "?r=https%3A%2F%2Fold.example%2Fa"), "?r=https%3A%2F%2Fnew.test%2Fa");
+    EXPECT_EQ(rw(r, "http:\\u002f\\u002fold.example"), "https:\\u002f\\u002fnew.test");
+    EXPECT_EQ(rw(r, "\\/var\\/www\\/old\\/x"), "\\/srv\\/new\\/x");
+    EXPECT_EQ(rw(r, "%2Fvar%2Fwww%2Fold%2Fx"), "%2Fsrv%2Fnew%2Fx");
+    // Boundaries hold in the generated forms too; a bare host is used as given only.
+    EXPECT_EQ(rw(r, "http://old.example.au/"), "http://old.example.au/");
+    EXPECT_EQ(rw(r, "https%3A%2F%2Fold.example-cdn.net"), "https%3A%2F%2Fold.example-cdn.net");
+    EXPECT_EQ(rw(r, "mail@old.host, old.hostile"), "mail@new.host, old.hostile");
+    // A pair as given wins over a generated one with the same search.
+    const Rewriter e = Rewriter::with_all_forms({{"https://old.example", "https://new.test"}, {"http://old.example", "http://keep.test"}});
+    EXPECT_EQ(rw(e, "http://old.example/a https://old.example/b"), "http://keep.test/a https://new.test/b");
+    // A replacement that is no URL: the pair as given, nothing more.
+    const Rewriter t = Rewriter::with_all_forms({{"https://old.example", "TOKEN"}});
+    EXPECT_EQ(rw(t, "http://old.example https://old.example/x"), "http://old.example TOKEN/x");
+    // Literal pairs stay literal.
+    const Rewriter l(Pairs{{"https://old.example", "https://new.test"}});
+    EXPECT_EQ(rw(l, "http://old.example https:\\/\\/old.example"), "http://old.example https:\\/\\/old.example");
+}
+
 TEST(SiteMove, InvalidInputThrowsUsage) {
     SiteMove m = move_https();
     m.to_url = "ftp://x";
