@@ -424,9 +424,12 @@ ZEND_FUNCTION(SiteLift_status) {
 ZEND_FUNCTION(SiteLift_rewrite) {
     zend_string* value;
     HashTable* pairs;
-    ZEND_PARSE_PARAMETERS_START(2, 2)
+    bool all_forms = true;
+    ZEND_PARSE_PARAMETERS_START(2, 3)
         Z_PARAM_STR(value)
         Z_PARAM_ARRAY_HT(pairs)
+        Z_PARAM_OPTIONAL
+        Z_PARAM_BOOL(all_forms)
     ZEND_PARSE_PARAMETERS_END();
 
     std::vector<std::pair<std::string, std::string>> list;
@@ -454,7 +457,8 @@ ZEND_FUNCTION(SiteLift_rewrite) {
     ZEND_HASH_FOREACH_END();
 
     guarded([&](bool&) {
-        sitelift::Rewriter rewriter(std::move(list));
+        const sitelift::Rewriter rewriter =
+            all_forms ? sitelift::Rewriter::with_all_forms(std::move(list)) : sitelift::Rewriter(std::move(list));
         std::string out;
         if (rewriter.rewrite(std::string_view(ZSTR_VAL(value), ZSTR_LEN(value)), out)) {
             RETVAL_STRINGL(out.data(), out.size());

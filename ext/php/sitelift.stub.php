@@ -77,10 +77,13 @@ namespace SiteLift {
 
     /**
      * Replaces each key of $pairs by its value inside one stored value, keeping PHP-serialized data valid.
+     * With $all_forms (the default), a pair of URLs also covers the URL's other scheme, its protocol-relative
+     * form and every escaped form (JSON, \u002F, URL-encoded), and a pair of absolute paths its escaped forms,
+     * as an import does for a site's address; without it, the pairs are searched for exactly as given.
      *
      * @param array $pairs search => replacement
      */
-    function rewrite(string $value, array $pairs): string {}
+    function rewrite(string $value, array $pairs, bool $all_forms = true): string {}
 
     /**
      * Creates a machine token for the site at $site['path'] (the destination of a push), keeps what verifies

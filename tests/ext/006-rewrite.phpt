@@ -1,5 +1,5 @@
 --TEST--
-SiteLift\rewrite(): serialized lengths, nesting, keys, boundaries, escaped forms, base64 blocks, unsafe values left alone
+SiteLift\rewrite(): serialized lengths, nesting, keys, boundaries, escaped forms of one pair, base64 blocks, unsafe values left alone
 --EXTENSIONS--
 sitelift
 --FILE--
@@ -35,6 +35,20 @@ $block = function (string $label, string $open, string $close, callable $enc, ca
 $block('vc_raw_html', '[vc_raw_html]', '[/vc_raw_html]', fn($s) => base64_encode(rawurlencode($s)), fn($s) => rawurldecode(base64_decode($s)));
 $block('fusion_code', '[fusion_code]', '[/fusion_code]', 'base64_encode', 'base64_decode');
 $block('fusion_code as is', '[fusion_code]', '[/fusion_code]', fn($s) => $s, fn($s) => $s);
+// One pair of URLs covers every form of the URL by default (as an import does); literally with false.
+$one = ['https://old.example' => 'https://new.example.org', '/var/www/old' => '/srv/new'];
+foreach ([
+    'http variant' => 'http://old.example/x',
+    'protocol-relative' => '<img src="//old.example/a.png">',
+    'json' => json_encode(['u' => 'https://old.example/x', 'p' => '/var/www/old/wp']),
+    'json in json' => json_encode(['c' => json_encode(['u' => 'http://old.example/x'])]),
+    'url-encoded' => '?r=' . rawurlencode('https://old.example/x'),
+    'u002F' => 'https:\u002F\u002Fold.example',
+    'serialized json' => serialize(['j' => json_encode(['u' => 'https://old.example/'])]),
+] as $label => $in) {
+    echo str_pad($label, 22), SiteLift\rewrite($in, $one), "\n";
+}
+echo str_pad('literal', 22), SiteLift\rewrite('http://old.example/x https:\/\/old.example', $one, false), "\n";
 var_dump(SiteLift\rewrite('nothing to see', $pairs) === 'nothing to see');
 try {
     SiteLift\rewrite('x', ['' => 'y']);
@@ -63,6 +77,14 @@ corrupt               a:1:{s:3:"url";s:99:"https://old.example/x";}
 vc_raw_html           <script src="https://new.example.org/a.js"></script>
 fusion_code           <script src="https://new.example.org/a.js"></script>
 fusion_code as is     <script src="https://new.example.org/a.js"></script>
+http variant          https://new.example.org/x
+protocol-relative     <img src="//new.example.org/a.png">
+json                  {"u":"https:\/\/new.example.org\/x","p":"\/srv\/new\/wp"}
+json in json          {"c":"{\"u\":\"https:\\\/\\\/new.example.org\\\/x\"}"}
+url-encoded           ?r=https%3A%2F%2Fnew.example.org%2Fx
+u002F                 https:\u002F\u002Fnew.example.org
+serialized json       a:1:{s:1:"j";s:35:"{"u":"https:\/\/new.example.org\/"}";}
+literal               http://old.example/x https:\/\/old.example
 bool(true)
 SiteLift\rewrite(): Argument #2 ($pairs) must not contain an empty search string
 SiteLift\rewrite(): Argument #2 ($pairs) must contain only string replacements

@@ -774,6 +774,87 @@ $PAIR_SETS = [
     ],
 ];
 
+// Given to SiteLift\rewrite() with $all_forms: the reference expands them itself (sl_expand_forms) and
+// applies the result literally, so the expansion is checked along with everything else.
+$ALL_FORMS_SETS = [
+    'all-forms' => [
+        'https://old.example' => 'https://new-site.test',
+        'https://old.example/wp/' => 'https://new-site.test/core/',
+        '/var/www/old' => '/srv/sites/new',
+        'old.example' => 'old.example',  // not a URL: as given (claims bare hosts, changes nothing)
+    ],
+];
+
+/** The pairs Rewriter::with_all_forms() makes of $given (ext/core/rewrite.hpp), in its order. */
+function sl_expand_forms(array $given): array
+{
+    $is_url = fn(string $u) => str_starts_with($u, 'https://') || str_starts_with($u, 'http://') ||
+        (str_starts_with($u, '//') && strlen($u) > 2);
+    $is_path = fn(string $p) => strlen($p) > 1 && $p[0] === '/' && $p[1] !== '/';
+    $split = function (string $u): ?array {
+        $scheme = str_starts_with($u, 'https://') ? 'https' : (str_starts_with($u, 'http://') ? 'http' : '');
+        $rest = $scheme === '' ? $u : substr($u, strlen($scheme) + 1);
+        while (strlen($rest) > 2 && str_ends_with($rest, '/')) {
+            $rest = substr($rest, 0, -1);
+        }
+        return strlen($rest) > 2 ? [$scheme, $rest] : null;
+    };
+    $base = [];
+    foreach ($given as $s => $r) {
+        $s = (string)$s;
+        if ($is_url($s) && $is_url($r)) {
+            $from = $split($s);
+            $to = $split($r);
+            if ($from === null || $to === null) {
+                continue;
+            }
+            $to_full = $to[0] === '' ? $to[1] : "$to[0]:$to[1]";
+            if ($from[0] !== '') {
+                $base[] = ['https:' . $from[1], $to_full];
+                $base[] = ['http:' . $from[1], $to_full];
+            }
+            $base[] = [$from[1], $to[1]];
+        } elseif ($is_path($s) && ($is_path($r) || $r === '')) {
+            $base[] = [$s, $r];
+        }
+    }
+    $out = [];
+    foreach ($given as $s => $r) {
+        $out[(string)$s] ??= $r;
+    }
+    $add = function (string $s, string $r) use (&$out) {
+        if ($s !== $r && !array_key_exists($s, $out)) {
+            $out[$s] = $r;
+        }
+    };
+    $json = fn(string $x) => str_replace(['\\', '/'], ['\\\\', '\\/'], $x);
+    $nested = fn(string $x, int $n) => str_replace(['\\', '/'], [str_repeat('\\', 4), str_repeat('\\', $n) . '/'], $x);
+    $uni = fn(string $x, bool $up) => str_replace(['\\', '/'], ['\\\\', $up ? '\\u002F' : '\\u002f'], $x);
+    $url = fn(string $x, bool $up) => $up ? rawurlencode($x) : preg_replace_callback('/%[0-9A-F]{2}/', fn($m) => strtolower($m[0]), rawurlencode($x));
+    foreach ($base as [$s, $r]) {
+        $add($s, $r);
+    }
+    foreach ($base as [$s, $r]) {
+        $add($json($s), $json($r));
+    }
+    foreach ([2, 3] as $n) {
+        foreach ($base as [$s, $r]) {
+            $add($nested($s, $n), $nested($r, $n));
+        }
+    }
+    foreach ([true, false] as $up) {
+        foreach ($base as [$s, $r]) {
+            $add($uni($s, $up), $uni($r, $up));
+        }
+    }
+    foreach ([true, false] as $up) {
+        foreach ($base as [$s, $r]) {
+            $add($url($s, $up), $url($r, $up));
+        }
+    }
+    return $out;
+}
+
 mt_srand($SEED);
 $passed = 0;
 $failed = 0;
@@ -791,11 +872,12 @@ $report = function (string $kind, string $input, string $want, string $got, stri
     fwrite(STDERR, "MISMATCH ($kind, pairs: $set)\n  input: \"{$show($input)}\"\n  want:  \"{$show($want)}\"\n  got:   \"{$show($got)}\"\n");
 };
 
-$set_names = array_keys($PAIR_SETS);
+$set_names = array_merge(array_keys($PAIR_SETS), array_keys($ALL_FORMS_SETS));
 for ($case = 0; $case < $CASES; $case++) {
     $set = $set_names[$case % count($set_names)];
-    $pairs = $PAIR_SETS[$set];
-    $pats = sl_prepare($pairs);
+    $all_forms = isset($ALL_FORMS_SETS[$set]);
+    $pairs = $all_forms ? $ALL_FORMS_SETS[$set] : $PAIR_SETS[$set];
+    $pats = sl_prepare($all_forms ? sl_expand_forms($pairs) : $pairs);
 
     $r = rnd(10);
     if ($r < 6) {
@@ -827,7 +909,7 @@ for ($case = 0; $case < $CASES; $case++) {
         $want = sl_ref_plain($input, $pats)[0];
     }
 
-    $got = SiteLift\rewrite($input, $pairs);
+    $got = SiteLift\rewrite($input, $pairs, $all_forms);
     $kinds[$kind] = ($kinds[$kind] ?? 0) + 1;
     if ($want !== $input) {
         $changed[$kind] = ($changed[$kind] ?? 0) + 1;
