@@ -18,6 +18,7 @@
 #include <cstring>
 #include <optional>
 #include <unordered_map>
+#include <unordered_set>
 
 #if defined(__x86_64__) && (defined(__GNUC__) || defined(__clang__)) && !defined(SITELIFT_NO_SIMD)
 #define SITELIFT_X86_SIMD 1
@@ -1768,10 +1769,10 @@ std::string unicode_escape_slashes(const std::string& s, bool upper) {
 // the form maps a search to itself.
 void add_escaped_forms(const std::vector<std::pair<std::string, std::string>>& base,
                        std::vector<std::pair<std::string, std::string>>& pairs) {
+    std::unordered_set<std::string> searches;
+    for (const auto& pr : pairs) searches.insert(pr.first);
     auto add = [&](std::string s, std::string r) {
-        if (s == r) return;
-        for (const auto& pr : pairs)
-            if (pr.first == s) return;
+        if (s == r || !searches.insert(s).second) return;
         pairs.emplace_back(std::move(s), std::move(r));
     };
     for (const auto& [s, r] : base) add(s, r);
@@ -1856,11 +1857,9 @@ Rewriter Rewriter::with_all_forms(std::vector<std::pair<std::string, std::string
     }
     // The pairs as given come first, so they win over a generated pair with the same search.
     std::vector<std::pair<std::string, std::string>> pairs;
-    for (auto& pr : given) {
-        bool seen = false;
-        for (const auto& q : pairs) seen = seen || q.first == pr.first;
-        if (!seen) pairs.push_back(std::move(pr));
-    }
+    std::unordered_set<std::string> searches;
+    for (auto& pr : given)
+        if (searches.insert(pr.first).second) pairs.push_back(std::move(pr));
     add_escaped_forms(base, pairs);
     return Rewriter(std::move(pairs));
 }

@@ -920,4 +920,14 @@ TEST(RewriteApi, MovableAndManyPairs) {
               "https://h7.test/ https://h39.test https://host3.examples");
 }
 
+TEST(RewriteApi, ManyPairsInAllForms) {
+    Pairs pairs;
+    for (int i = 0; i < 20; ++i) pairs.emplace_back("https://host" + std::to_string(i) + ".example", "https://h" + std::to_string(i) + ".test");
+    pairs.emplace_back("https://host3.example", "https://ignored.test");  // the first mapping of a search wins
+    const Rewriter r = Rewriter::with_all_forms(pairs);
+    EXPECT_EQ(r.pairs().size(), 20u * 3 * 8);  // two schemes and protocol-relative, each in 8 forms
+    EXPECT_EQ(rw(r, "http:\\/\\/host19.example\\/ //host0.example https%3A%2F%2Fhost10.example https://host3.example"),
+              "https:\\/\\/h19.test\\/ //h0.test https%3A%2F%2Fh10.test https://h3.test");
+}
+
 }  // namespace
