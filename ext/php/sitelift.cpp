@@ -10,6 +10,7 @@
 #include <algorithm>
 #include <cctype>
 #include <cstring>
+#include <memory>
 #include <new>
 #include <optional>
 #include <string>
@@ -40,6 +41,8 @@ extern "C" {
 #include "php_sitelift.h"
 
 #include "sitelift_arginfo.h"
+
+ZEND_DECLARE_MODULE_GLOBALS(sitelift)
 
 namespace {
 
@@ -433,6 +436,11 @@ ZEND_FUNCTION(SiteLift_rewrite) {
     ZEND_PARSE_PARAMETERS_END();
 
     std::vector<std::pair<std::string, std::string>> list;
+    std::string cache_key(1, all_forms ? 'f' : 'l');  // the pairs, each part length-prefixed
+    auto add_key = [&](const char* d, size_t n) {
+        cache_key.append(reinterpret_cast<const char*>(&n), sizeof n);
+        cache_key.append(d, n);
+    };
     zend_string* key;
     zend_ulong index;
     zval* replacement;
@@ -453,12 +461,25 @@ ZEND_FUNCTION(SiteLift_rewrite) {
         }
         list.emplace_back(std::string(ZSTR_VAL(key), ZSTR_LEN(key)),
                           std::string(Z_STRVAL_P(replacement), Z_STRLEN_P(replacement)));
+        add_key(ZSTR_VAL(key), ZSTR_LEN(key));
+        add_key(Z_STRVAL_P(replacement), Z_STRLEN_P(replacement));
     }
     ZEND_HASH_FOREACH_END();
 
     guarded([&](bool&) {
-        const sitelift::Rewriter rewriter =
-            all_forms ? sitelift::Rewriter::with_all_forms(std::move(list)) : sitelift::Rewriter(std::move(list));
+        // Building a rewriter costs more than rewriting a short value: reuse the last one for the same pairs.
+        auto* cached = static_cast<sitelift::Rewriter*>(SITELIFT_G(rewriter));
+        auto* cached_key = static_cast<std::string*>(SITELIFT_G(rewriter_key));
+        if (!cached || *cached_key != cache_key) {
+            auto built = std::make_unique<sitelift::Rewriter>(
+                all_forms ? sitelift::Rewriter::with_all_forms(std::move(list)) : sitelift::Rewriter(std::move(list)));
+            auto built_key = std::make_unique<std::string>(std::move(cache_key));
+            delete cached;
+            delete cached_key;
+            SITELIFT_G(rewriter) = cached = built.release();
+            SITELIFT_G(rewriter_key) = built_key.release();
+        }
+        const sitelift::Rewriter& rewriter = *cached;
         std::string out;
         if (rewriter.rewrite(std::string_view(ZSTR_VAL(value), ZSTR_LEN(value)), out)) {
             RETVAL_STRINGL(out.data(), out.size());
@@ -787,6 +808,22 @@ PHP_RINIT_FUNCTION(sitelift) {
     return SUCCESS;
 }
 
+PHP_RSHUTDOWN_FUNCTION(sitelift) {
+    delete static_cast<sitelift::Rewriter*>(SITELIFT_G(rewriter));
+    delete static_cast<std::string*>(SITELIFT_G(rewriter_key));
+    SITELIFT_G(rewriter) = nullptr;
+    SITELIFT_G(rewriter_key) = nullptr;
+    return SUCCESS;
+}
+
+static PHP_GINIT_FUNCTION(sitelift) {
+#if defined(ZTS) && defined(COMPILE_DL_SITELIFT)
+    ZEND_TSRMLS_CACHE_UPDATE();
+#endif
+    sitelift_globals->rewriter = nullptr;
+    sitelift_globals->rewriter_key = nullptr;
+}
+
 PHP_MINFO_FUNCTION(sitelift) {
     php_info_print_table_start();
     php_info_print_table_row(2, "SiteLift support", "enabled");
@@ -802,10 +839,14 @@ zend_module_entry sitelift_module_entry = {
     PHP_MINIT(sitelift),
     nullptr,
     PHP_RINIT(sitelift),
-    nullptr,
+    PHP_RSHUTDOWN(sitelift),
     PHP_MINFO(sitelift),
     SITELIFT_VERSION,
-    STANDARD_MODULE_PROPERTIES,
+    PHP_MODULE_GLOBALS(sitelift),
+    PHP_GINIT(sitelift),
+    nullptr,
+    nullptr,
+    STANDARD_MODULE_PROPERTIES_EX,
 };
 
 #ifdef COMPILE_DL_SITELIFT

@@ -49,6 +49,14 @@ foreach ([
     echo str_pad($label, 22), SiteLift\rewrite($in, $one), "\n";
 }
 echo str_pad('literal', 22), SiteLift\rewrite('http://old.example/x https:\/\/old.example', $one, false), "\n";
+// The last rewriter is reused for the same pairs: another pair set or mode must not get a stale one.
+$a = ['https://old.example' => 'https://a.test'];
+$b = ['https://old.example' => 'https://b.test'];
+$seen = [];
+foreach ([[$a, true], [$a, true], [$b, true], [$a, false], [$a, true], [$b, false]] as [$p, $forms]) {
+    $seen[] = SiteLift\rewrite('http://old.example https://old.example', $p, $forms);
+}
+echo implode("\n", $seen), "\n";
 var_dump(SiteLift\rewrite('nothing to see', $pairs) === 'nothing to see');
 try {
     SiteLift\rewrite('x', ['' => 'y']);
@@ -85,6 +93,12 @@ url-encoded           ?r=https%3A%2F%2Fnew.example.org%2Fx
 u002F                 https:\u002F\u002Fnew.example.org
 serialized json       a:1:{s:1:"j";s:35:"{"u":"https:\/\/new.example.org\/"}";}
 literal               http://old.example/x https:\/\/old.example
+https://a.test https://a.test
+https://a.test https://a.test
+https://b.test https://b.test
+http://old.example https://a.test
+https://a.test https://a.test
+http://old.example https://b.test
 bool(true)
 SiteLift\rewrite(): Argument #2 ($pairs) must not contain an empty search string
 SiteLift\rewrite(): Argument #2 ($pairs) must contain only string replacements
