@@ -673,16 +673,23 @@ private:
         TableFileParser parser(table, stage_name, [&](ParsedStatement&& st) { loader.submit(std::move(st)); },
                                transform.get());
         parse_entry(r, e, parser, hash, buf);
+        ++result_.tables;
+        record_table_entry(rec, table, it->second, hash, parser, transform.get());
+    }
+
+    // Spools the record of a parsed table file (or chunk of one) of `table`, loaded as `final_name`, and adds
+    // its rows and rewritten and skipped values to the counts.
+    void record_table_entry(EntryRecord& rec, const std::string& table, const std::string& final_name, Sha256& hash,
+                            const TableFileParser& parser, const RewriteTransform* transform) {
         rec.sha256 = hash.hex_digest();
         rec.table = table;
         rec.rows = parser.rows();
         rec.checksum = parser.checksum();
         spool(rec);
-        ++result_.tables;
         result_.rows += parser.rows();
-        TableReport& tr = result_.table_reports[it->second];
-        tr.rows = parser.rows();
-        tr.values_changed = parser.values_changed();
+        TableReport& tr = result_.table_reports[final_name];
+        tr.rows += parser.rows();
+        tr.values_changed += parser.values_changed();
         result_.values_changed += parser.values_changed();
         if (transform) {
             transform->add_to(tr);
@@ -1341,21 +1348,8 @@ private:
         // A chunk that fails before this point is never ended: the loader rolls it back when receive_apply
         // throws.
         if (!already) loader.end_chunk("INSERT INTO " + ledger + " (tbl, chunk) VALUES (" + ledger_key + ")");
-        rec.sha256 = hash.hex_digest();
-        rec.table = table;
-        rec.rows = parser.rows();
-        rec.checksum = parser.checksum();
-        spool(rec);
         if (chunk == 0) ++result_.tables;
-        result_.rows += parser.rows();
-        TableReport& tr = result_.table_reports[it->second];
-        tr.rows += parser.rows();
-        tr.values_changed += parser.values_changed();
-        result_.values_changed += parser.values_changed();
-        if (transform) {
-            transform->add_to(tr);
-            rewrite_skipped_ += transform->report.values_skipped_unsafe;
-        }
+        record_table_entry(rec, table, it->second, hash, parser, transform.get());
         chunks[table] = chunk + 1;
     }
 
