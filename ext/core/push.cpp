@@ -1202,13 +1202,20 @@ private:
         info.item = table;  // named if even one row does not fit
         // one statement may overshoot the target
         TableDumpResult res = dump_chunk(table, cursor, max_rows, target + (1u << 20));
+        if (res.rows > 0) in_->row_bytes[table] = std::max<uint64_t>(sql_buffer_.size() / res.rows, 16);
+        return add_dumped_chunk(w, manifest, cursor, table, res, max_rows, mtime);
+    }
+
+    // Adds the chunk dump_chunk left in sql_buffer_ (asked for max_rows rows) as "database/<chunk name>" and
+    // moves the cursor past it; returns its size.
+    uint64_t add_dumped_chunk(ArchiveWriter& w, ManifestWriter& manifest, json& cursor, const std::string& table,
+                              const TableDumpResult& res, uint64_t max_rows, int64_t mtime) {
         const std::string& sql = sql_buffer_;
         EntryRecord r = add_text(w, "database/" + table_chunk_name(table, cursor.value("chunk", uint64_t(0))), sql, mtime);
         r.table = table;
         r.rows = res.rows;
         r.checksum = res.checksum;
         manifest.add(r);
-        if (res.rows > 0) in_->row_bytes[table] = std::max<uint64_t>(sql.size() / res.rows, 16);
         advance_table(cursor, table, res.rows, max_rows, res.last_key, res.has_primary_key);
         return sql.size();
     }
@@ -1255,13 +1262,7 @@ private:
             // (the destination then takes nothing but the next slice, or a first one again).
             if (sent == 0 && sql.size() <= len_wanted) {
                 cursor.erase("row_slices");
-                EntryRecord r = add_text(w, "database/" + name, sql, mtime);
-                r.table = table;
-                r.rows = res.rows;
-                r.checksum = res.checksum;
-                manifest.add(r);
-                advance_table(cursor, table, res.rows, 1, res.last_key, res.has_primary_key);
-                return sql.size();
+                return add_dumped_chunk(w, manifest, cursor, table, res, 1, mtime);
             }
             if (sql.size() > kMaxSlicedChunk)
                 throw Error(ErrorKind::state, "a row of table '" + table + "' takes " + std::to_string(sql.size() >> 20) +
