@@ -175,7 +175,7 @@ struct Pattern {
     LeftRule left = LeftRule::none;
     bool right_check = false;  // search ends in a word char: the text after must not continue it
     bool noop = false;         // search == replace: consumes its span, changes nothing
-    bool marker = false;       // "[vc_raw_": start of a WPBakery base64 block, not a replacement
+    bool marker = false;       // start of an encoded block (kBlockMarkers), not a replacement
 };
 
 // Logical character of a search at i, also decoding the JSON escape "\/" and the nested ones ("\\/",
@@ -309,8 +309,16 @@ long long edits_delta(const Ctx& ctx, size_t first) {
     return d;
 }
 
+// out = src with all of ctx's edits applied; delta: edits_delta(ctx, 0). Reserves rather than resizes: no
+// zero-filling of bytes about to be written.
+void apply_edits(std::string_view src, const Ctx& ctx, long long delta, std::string& out) {
+    out.clear();
+    out.reserve(static_cast<size_t>(static_cast<long long>(src.size()) + delta));
+    for_each_piece(src, ctx, 0, [&](const char* d, size_t len) { out.append(d, len); });
+}
+
 // ---------------------------------------------------------------------------------------------
-// Base64 and PHP's rawurlencode/rawurldecode, for WPBakery's vc_raw_html / vc_raw_js.
+// Base64 and PHP's rawurlencode/rawurldecode, for the encoded blocks (WPBakery's vc_raw_html / vc_raw_js, Avada's fusion_code).
 
 const char kB64[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
 
@@ -737,7 +745,7 @@ struct Rewriter::Impl {
     bool process_serialized(std::string_view v, size_t base, int depth, Ctx& ctx, bool top) const;
     // hit: first_raw(v) when known (npos: not known); no match begins before hit - max_offset.
     void process_plain(std::string_view v, size_t base, Ctx& ctx, bool markers, size_t hit = npos) const;
-    // Handles "[vc_raw_..." at s; returns how many bytes it covers (0: not a block).
+    // Handles the encoded block whose marker is at s; returns how many bytes it covers (0: not a block).
     size_t process_block(std::string_view v, size_t s, size_t base, Ctx& ctx) const;
     // The rewritten form of html (plain text, no blocks inside), or false when nothing in it changes.
     bool rewrite_block_html(const std::string& html, Ctx& ctx, std::string& out) const;
@@ -1252,9 +1260,7 @@ bool Rewriter::Impl::rewrite_block_html(const std::string& html, Ctx& ctx, std::
     process_plain(html, 0, sub, /*markers=*/false);
     if (sub.unsafe) ctx.unsafe = true;
     if (sub.edits.empty()) return false;
-    out.clear();
-    out.reserve(static_cast<size_t>(static_cast<long long>(html.size()) + edits_delta(sub, 0)));
-    for_each_piece(html, sub, 0, [&](const char* d, size_t len) { out.append(d, len); });
+    apply_edits(html, sub, edits_delta(sub, 0), out);
     return true;
 }
 
@@ -1687,10 +1693,7 @@ bool Rewriter::rewrite(std::string_view value, std::string& out, RewriteReport* 
         }
         if (same) return false;
     }
-    // clear + reserve + append rather than resize: no zero-filling of bytes about to be written.
-    out.clear();
-    out.reserve(static_cast<size_t>(static_cast<long long>(value.size()) + delta));
-    for_each_piece(value, ctx, 0, [&](const char* d, size_t len) { out.append(d, len); });
+    apply_edits(value, ctx, delta, out);
     if (report) ++report->values_changed;
     return true;
 }
@@ -1764,6 +1767,18 @@ std::string unicode_escape_slashes(const std::string& s, bool upper) {
     return o;
 }
 
+// The plain pairs for a source URL "//H/P" (from_rest) going to to_scheme + ":" + to_rest (to_rest alone when
+// to_scheme is empty): with `schemes`, "https://H/P" and "http://H/P" to that URL; always "//H/P" to to_rest.
+void add_url_pairs(std::vector<std::pair<std::string, std::string>>& base, const std::string& from_rest,
+                   const std::string& to_scheme, const std::string& to_rest, bool schemes) {
+    const std::string to_full = to_scheme.empty() ? to_rest : to_scheme + ":" + to_rest;
+    if (schemes) {
+        base.emplace_back("https:" + from_rest, to_full);
+        base.emplace_back("http:" + from_rest, to_full);
+    }
+    base.emplace_back(from_rest, to_rest);
+}
+
 // Adds each pair of base in every form (plain; JSON; JSON escaped once more; \u002F and \u002f; rawurlencode()d
 // with upper- and lower-case hex) to pairs, unless pairs has that search already (the first mapping wins) or
 // the form maps a search to itself.
@@ -1810,10 +1825,7 @@ Rewriter Rewriter::for_site_move(const SiteMove& move) {
             if (from.rest.size() > home.rest.size() && from.rest.compare(0, home.rest.size(), home.rest) == 0 &&
                 from.rest[home.rest.size()] == '/')
                 dest_rest += from.rest.substr(home.rest.size());
-            const std::string dest_full = to.scheme.empty() ? dest_rest : to.scheme + ":" + dest_rest;
-            base.emplace_back("https:" + from.rest, dest_full);
-            base.emplace_back("http:" + from.rest, dest_full);
-            base.emplace_back(from.rest, dest_rest);
+            add_url_pairs(base, from.rest, to.scheme, dest_rest, /*schemes=*/true);
         }
     }
     auto strip_slash = [](std::string s) {
@@ -1845,12 +1857,7 @@ Rewriter Rewriter::with_all_forms(std::vector<std::pair<std::string, std::string
             } catch (const Error&) {
                 continue;  // no host: the pair stays as it was given
             }
-            const std::string to_full = to.scheme.empty() ? to.rest : to.scheme + ":" + to.rest;
-            if (!from.scheme.empty()) {
-                base.emplace_back("https:" + from.rest, to_full);
-                base.emplace_back("http:" + from.rest, to_full);
-            }
-            base.emplace_back(from.rest, to.rest);
+            add_url_pairs(base, from.rest, to.scheme, to.rest, /*schemes=*/!from.scheme.empty());
         } else if (is_path(search) && (is_path(replace) || replace.empty())) {
             base.emplace_back(search, replace);
         }
