@@ -646,6 +646,13 @@ struct TableFileParser::Impl {
             copied = from;
         };
         start_piece(i, "");
+        // A value the transform changed: the literal s[lit, end) is replaced by what `write` appends.
+        auto replace_literal = [&](size_t lit, size_t end, auto&& write) {
+            ++values_changed;
+            out.append(s.data() + copied, lit - copied);
+            write();
+            copied = end;
+        };
         // Offers the bytes of a hex literal (digits s[from, to), the literal s[lit, end)) to the transform and
         // writes them back as hex when they changed.
         auto transform_hex = [&](std::string_view column, size_t lit, size_t from, size_t to, size_t end) {
@@ -653,11 +660,8 @@ struct TableFileParser::Impl {
             size_t h = from;
             if (((to - from) & 1) != 0) decoded.push_back(static_cast<char>(hex_value(s[h++])));  // 0xABC is 0x0ABC
             for (; h < to; h += 2) decoded.push_back(static_cast<char>(hex_value(s[h]) * 16 + hex_value(s[h + 1])));
-            if (!transform->transform_binary(column, decoded)) return;
-            ++values_changed;
-            out.append(s.data() + copied, lit - copied);
-            append_sql_hex(out, decoded);
-            copied = end;
+            if (transform->transform_binary(column, decoded))
+                replace_literal(lit, end, [&] { append_sql_hex(out, decoded); });
         };
 
         const size_t ncols = columns.size();
@@ -677,12 +681,8 @@ struct TableFileParser::Impl {
                     if (transform) {
                         std::string_view literal = s.substr(lit, i - lit);
                         if (!decode_sql_string(literal, decoded)) fail(lit, "malformed string literal");
-                        if (transform->transform(columns[k], decoded)) {
-                            ++values_changed;
-                            out.append(s.data() + copied, lit - copied);
-                            append_sql_string(out, decoded);
-                            copied = i;
-                        }
+                        if (transform->transform(columns[k], decoded))
+                            replace_literal(lit, i, [&] { append_sql_string(out, decoded); });
                     }
                 } else if (c == '0' && i + 1 < n && s[i + 1] == 'x') {
                     size_t j = i + 2;
@@ -711,11 +711,10 @@ struct TableFileParser::Impl {
                     if (transform) {
                         if (!decode_sql_string(s.substr(str, i - str), decoded)) fail(str, "malformed string literal");
                         if (transform->transform_binary(columns[k], decoded)) {
-                            ++values_changed;
-                            out.append(s.data() + copied, lit - copied);
-                            out.append("_binary ");
-                            append_sql_string(out, decoded);
-                            copied = i;
+                            replace_literal(lit, i, [&] {
+                                out.append("_binary ");
+                                append_sql_string(out, decoded);
+                            });
                         }
                     }
                 } else if (c == '-' || is_digit(c)) {
