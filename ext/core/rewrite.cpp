@@ -504,6 +504,9 @@ struct LaneSet {
     size_t max_delta = 0;              // over ALL lanes (bounds of the vector loads)
     uchar b1[kMax] = {}, b2[kMax] = {};
     size_t delta[kMax] = {};
+#if defined(SITELIFT_X86_SIMD)
+    __m128i v1[kMax] = {}, v2[kMax] = {};  // b1 and b2 in every byte, for short_candidates
+#endif
 };
 static_assert(LaneSet::kMaxDelta == kMaxLaneDelta, "lane distance limits differ");
 
@@ -649,8 +652,8 @@ __attribute__((always_inline)) inline uint64_t short_candidates(const LaneSet& L
         const size_t at = std::min(off, n - 16);
         const __m128i x = _mm_loadu_si128(reinterpret_cast<const __m128i*>(p + at));
         for (size_t l = 0; l < NV; ++l) {
-            m1[l] |= uint64_t(static_cast<unsigned>(_mm_movemask_epi8(_mm_cmpeq_epi8(x, _mm_set1_epi8(static_cast<char>(L.b1[l])))))) << at;
-            m2[l] |= uint64_t(static_cast<unsigned>(_mm_movemask_epi8(_mm_cmpeq_epi8(x, _mm_set1_epi8(static_cast<char>(L.b2[l])))))) << at;
+            m1[l] |= uint64_t(static_cast<unsigned>(_mm_movemask_epi8(_mm_cmpeq_epi8(x, L.v1[l])))) << at;
+            m2[l] |= uint64_t(static_cast<unsigned>(_mm_movemask_epi8(_mm_cmpeq_epi8(x, L.v2[l])))) << at;
         }
         if (at + 16 >= n) break;
     }
@@ -733,18 +736,23 @@ struct Rewriter::Impl {
     void find_rivals();
     static void index_members(Lane& lane);
 
-    size_t next_candidate(const uchar* p, size_t n, size_t from) const;
-    size_t first_raw(const uchar* p, size_t n) const;
+    // mask: the candidate bit mask of a value of kShortMin..kShortMax bytes as first_raw() computed it
+    // (0: not computed; it is never 0 for a value with a hit), so that it is not computed again.
+    size_t next_candidate(const uchar* p, size_t n, size_t from, uint64_t mask = 0) const;
+    size_t first_raw(const uchar* p, size_t n, uint64_t* mask = nullptr) const;
     bool has_raw_occurrence(const uchar* p, size_t n) const { return first_raw(p, n) != npos; }
     bool boundaries_ok(const Pattern& pat, const uchar* p, size_t n, size_t s) const;
     // cand: where to look for candidates first (npos: at from); no candidate in [from, cand) verifies.
-    bool next_match(const uchar* p, size_t n, size_t from, size_t cand, bool markers, size_t& at, uint32_t& which) const;
+    bool next_match(const uchar* p, size_t n, size_t from, size_t cand, uint64_t mask, bool markers, size_t& at,
+                    uint32_t& which) const;
 
     // first_hit: first_raw(v) when the caller has it already, npos when it has not looked.
-    void process_text(std::string_view v, size_t base, int depth, Ctx& ctx, bool top, size_t first_hit) const;
+    // mask: first_raw()'s candidate mask when it gave one (0: none).
+    void process_text(std::string_view v, size_t base, int depth, Ctx& ctx, bool top, size_t first_hit,
+                      uint64_t mask = 0) const;
     bool process_serialized(std::string_view v, size_t base, int depth, Ctx& ctx, bool top) const;
     // hit: first_raw(v) when known (npos: not known); no match begins before hit - max_offset.
-    void process_plain(std::string_view v, size_t base, Ctx& ctx, bool markers, size_t hit = npos) const;
+    void process_plain(std::string_view v, size_t base, Ctx& ctx, bool markers, size_t hit = npos, uint64_t mask = 0) const;
     // Handles the encoded block whose marker is at s; returns how many bytes it covers (0: not a block).
     size_t process_block(std::string_view v, size_t s, size_t base, Ctx& ctx) const;
     // The rewritten form of html (plain text, no blocks inside), or false when nothing in it changes.
@@ -885,6 +893,10 @@ void Rewriter::Impl::choose_lanes() {
         vec.b1[l] = lanes[l].b1;
         vec.b2[l] = lanes[l].b2;
         vec.delta[l] = lanes[l].delta;
+#if defined(SITELIFT_X86_SIMD)
+        vec.v1[l] = _mm_set1_epi8(static_cast<char>(lanes[l].b1));
+        vec.v2[l] = _mm_set1_epi8(static_cast<char>(lanes[l].b2));
+#endif
     }
 #if defined(SITELIFT_X86_SIMD)
     scan = pick_scan(vec.count);
@@ -932,9 +944,16 @@ void Rewriter::Impl::index_members(Lane& lane) {
 }
 
 // First position c >= from at which some lane's pair occurs (p[c] == b1 and p[c + delta] == b2).
-size_t Rewriter::Impl::next_candidate(const uchar* p, size_t n, size_t from) const {
+size_t Rewriter::Impl::next_candidate(const uchar* p, size_t n, size_t from, uint64_t mask) const {
     if (lanes.empty()) return npos;
     size_t i = from;
+#if defined(SITELIFT_X86_SIMD)
+    if (mask) {
+        if (from >= n) return npos;
+        const uint64_t m = mask & (~uint64_t(0) << from);
+        return m ? static_cast<size_t>(__builtin_ctzll(m)) : npos;
+    }
+#endif
 #if defined(SITELIFT_X86_SIMD)
     if (lanes.size() > vec.count) {
         // More lanes than the vector loops take (many unrelated literal pairs): vector-scan the first
@@ -970,7 +989,7 @@ size_t Rewriter::Impl::next_candidate(const uchar* p, size_t n, size_t from) con
 
 // Where some search (or the vc marker) first occurs in p[0, n), ignoring boundaries: the first candidate
 // that verifies (npos: none). No occurrence of any search starts before that minus max_offset.
-size_t Rewriter::Impl::first_raw(const uchar* p, size_t n) const {
+size_t Rewriter::Impl::first_raw(const uchar* p, size_t n, uint64_t* mask) const {
     if (n < min_value_len) return npos;
     auto verifies = [&](size_t c) {
         for (const Lane& l : lanes) {
@@ -994,7 +1013,9 @@ size_t Rewriter::Impl::first_raw(const uchar* p, size_t n) const {
 #if defined(SITELIFT_X86_SIMD)
     if (lanes.size() <= vec.count && n >= kShortMin && n <= kShortMax) {
         // The candidate mask once, rather than once per next_candidate() call.
-        for (uint64_t m = short_candidates(vec, p, n); m; m &= m - 1) {
+        const uint64_t all = short_candidates(vec, p, n);
+        if (mask) *mask = all;
+        for (uint64_t m = all; m; m &= m - 1) {
             const size_t c = static_cast<size_t>(__builtin_ctzll(m));
             if (verifies(c)) return c;
         }
@@ -1026,11 +1047,11 @@ bool Rewriter::Impl::boundaries_ok(const Pattern& pat, const uchar* p, size_t n,
 // in [from, c)), inside R; so R overlaps P's span and agrees with P's bytes there: R is one of P's
 // precomputed rivals at a distance d = st - R's start. Checking those (usually none for a site move)
 // replaces scanning the following candidates.
-bool Rewriter::Impl::next_match(const uchar* p, size_t n, size_t from, size_t cand, bool markers, size_t& at,
-                                uint32_t& which) const {
+bool Rewriter::Impl::next_match(const uchar* p, size_t n, size_t from, size_t cand, uint64_t mask, bool markers,
+                                size_t& at, uint32_t& which) const {
     size_t best = npos, best_len = 0;
     uint32_t best_pat = 0;
-    for (size_t c = cand != npos && cand >= from ? cand : next_candidate(p, n, from); c != npos;) {
+    for (size_t c = cand != npos && cand >= from ? cand : next_candidate(p, n, from, mask); c != npos;) {
         for (const Lane& l : lanes) {
             if (p[c] != l.b1 || c + l.delta >= n || p[c + l.delta] != l.b2) continue;
             // Only members whose byte at the lane's telling position equals the text's can match there.
@@ -1064,7 +1085,7 @@ bool Rewriter::Impl::next_match(const uchar* p, size_t n, size_t from, size_t ca
             }
         }
         if (best == npos) {
-            c = next_candidate(p, n, c + 1);
+            c = next_candidate(p, n, c + 1, mask);
             continue;
         }
         break;
@@ -1220,7 +1241,7 @@ private:
 
 }  // namespace
 
-void Rewriter::Impl::process_plain(std::string_view v, size_t base, Ctx& ctx, bool markers, size_t hit) const {
+void Rewriter::Impl::process_plain(std::string_view v, size_t base, Ctx& ctx, bool markers, size_t hit, uint64_t mask) const {
     const uchar* p = reinterpret_cast<const uchar*>(v.data());
     const size_t n = v.size();
     const size_t first_edit = ctx.edits.size();
@@ -1231,7 +1252,7 @@ void Rewriter::Impl::process_plain(std::string_view v, size_t base, Ctx& ctx, bo
     size_t cand = hit;
     uint32_t which = 0;
     std::optional<UnsafeZones> zones;  // built at the first match only
-    while (pos < n && next_match(p, n, pos, cand, markers, at, which)) {
+    while (pos < n && next_match(p, n, pos, cand, mask, markers, at, which)) {
         cand = npos;
         const Pattern& pat = patterns[which];
         if (!zones) zones.emplace(p, n);
@@ -1544,10 +1565,11 @@ bool Rewriter::Impl::process_serialized(std::string_view v, size_t base, int dep
                     if (key && !stack.top().is_array) break;  // a property name
                     // A string value or array key: rewrite its content; fix its length if that changed.
                     const std::string_view content = v.substr(cs, static_cast<size_t>(len));
-                    const size_t hit = first_raw(p + cs, content.size());
+                    uint64_t mask = 0;
+                    const size_t hit = first_raw(p + cs, content.size(), &mask);
                     if (hit == npos) break;
                     const size_t first = ctx.edits.size();
-                    process_text(content, base + cs, depth + 1, ctx, /*top=*/false, hit);
+                    process_text(content, base + cs, depth + 1, ctx, /*top=*/false, hit, mask);
                     if (ctx.edits.size() == first) break;
                     if (key) stack.top().dirty = true;
                     const long long delta = edits_delta(ctx, first);
@@ -1610,9 +1632,10 @@ bool Rewriter::Impl::process_serialized(std::string_view v, size_t base, int dep
     return true;
 }
 
-void Rewriter::Impl::process_text(std::string_view v, size_t base, int depth, Ctx& ctx, bool top, size_t first_hit) const {
+void Rewriter::Impl::process_text(std::string_view v, size_t base, int depth, Ctx& ctx, bool top, size_t first_hit,
+                                  uint64_t mask) const {
     const uchar* p = reinterpret_cast<const uchar*>(v.data());
-    if (first_hit == npos) first_hit = first_raw(p, v.size());
+    if (first_hit == npos) first_hit = first_raw(p, v.size(), &mask);
     if (first_hit == npos) return;
     size_t lead = 0;
     if (top)
@@ -1626,7 +1649,7 @@ void Rewriter::Impl::process_text(std::string_view v, size_t base, int depth, Ct
         ctx.arena.truncate(arena_mark);
         ctx.unsafe = unsafe_mark;
     }
-    process_plain(v, base, ctx, /*markers=*/true, first_hit);
+    process_plain(v, base, ctx, /*markers=*/true, first_hit, mask);
 }
 
 // =============================================================================================
@@ -1661,11 +1684,12 @@ bool Rewriter::rewrite(std::string_view value, std::string& out, RewriteReport* 
     if (report) ++report->values_seen;
     const Impl& im = *impl_;
     if (value.size() < im.min_value_len) return false;
-    const size_t hit = im.first_raw(reinterpret_cast<const uchar*>(value.data()), value.size());
+    uint64_t mask = 0;
+    const size_t hit = im.first_raw(reinterpret_cast<const uchar*>(value.data()), value.size(), &mask);
     if (hit == npos) return false;
 
     Ctx ctx;
-    im.process_text(value, 0, 0, ctx, /*top=*/true, hit);
+    im.process_text(value, 0, 0, ctx, /*top=*/true, hit, mask);
     if (ctx.unsafe && report) ++report->values_skipped_unsafe;
     if (ctx.edits.empty()) return false;
 
