@@ -14,7 +14,7 @@
 #include "error.hpp"
 
 #include <algorithm>
-#include <cstdio>
+#include <charconv>
 #include <cstring>
 #include <optional>
 #include <unordered_map>
@@ -1576,7 +1576,8 @@ bool Rewriter::Impl::process_serialized(std::string_view v, size_t base, int dep
                     if (delta != 0) {
                         // The length edit goes before the content's edits (edits stay in text order).
                         char digits[24];
-                        const int dl = std::snprintf(digits, sizeof digits, "%lld", static_cast<long long>(len) + delta);
+                        const int dl = static_cast<int>(
+                            std::to_chars(digits, digits + sizeof digits, static_cast<long long>(len) + delta).ptr - digits);
                         const size_t off = ctx.arena.size();
                         ctx.arena.append(digits, static_cast<size_t>(dl));
                         ctx.edits.insert(first, Edit{base + digits_at, digits_len, nullptr, off, static_cast<size_t>(dl)});
