@@ -162,10 +162,40 @@ TXT;
 		) );
 	}
 
+	/**
+	 * Refuses a site that keeps wp-content, its plugins or its uploads outside its root folder: a migration
+	 * moves the root only, so they would be left behind (on a source), or the imported ones would not be
+	 * the ones the site uses (on a destination). The same rule as in wp-admin.
+	 *
+	 * @throws \RuntimeException naming the folders.
+	 */
+	private function require_content_inside( Site_Config $config ): void {
+		$upload_path = null;
+		try {
+			$upload_path = $this->option( $config, 'upload_path' );
+		} catch ( \RuntimeException $e ) {
+			// No mysqli or no database to ask: the constants of wp-config.php alone are checked; the engine
+			// reports a database it cannot reach itself.
+		}
+		$outside = $config->content_outside_root( $upload_path );
+		if ( $outside ) {
+			$named = array();
+			foreach ( $outside as $what => $dir ) {
+				$named[] = "$what ($dir)";
+			}
+			throw new \RuntimeException( sprintf(
+				'this site keeps %s outside its WordPress folder (%s); a migration moves that folder only, so nothing was done',
+				implode( ', ', $named ),
+				$config->root
+			) );
+		}
+	}
+
 	private function export( array $opts ): int {
 		$this->check_known( $opts, array( 'path', 'output', 'compress', 'level', 'exclude', 'no-default-excludes', 'all-tables' ) );
 		$output = $this->required( $opts, 'output' );
 		list( $config, $args ) = $this->target( $opts );
+		$this->require_content_inside( $config );
 		$compress = $opts['compress'] ?? 'zstd';
 		if ( ! in_array( $compress, array( 'zstd', 'gzip', 'none' ), true ) ) {
 			throw new \InvalidArgumentException( '--compress must be zstd, gzip or none' );
@@ -208,7 +238,8 @@ TXT;
 		if ( ! is_file( $input ) ) {
 			throw new \RuntimeException( "no archive at '$input'" );
 		}
-		list( , $args ) = $this->target( $opts );
+		list( $config, $args ) = $this->target( $opts );
+		$this->require_content_inside( $config );
 		$args += array(
 			'input'         => $input,
 			'rewrite'       => empty( $opts['no-rewrite'] ),
@@ -313,6 +344,7 @@ TXT;
 			\SiteLift\token_revoke( $args );
 			return $this->report( $opts, array( 'revoked' => true ), 'the machine token is revoked; pushes with it are refused' );
 		}
+		$this->require_content_inside( $config );
 		$url  = isset( $opts['url'] ) ? $this->required( $opts, 'url' ) : $this->option( $config, 'home' );
 		$name = isset( $opts['site-name'] ) ? $this->required( $opts, 'site-name' ) : self::slug( $this->option( $config, 'blogname' ) );
 		$ttl  = self::duration( isset( $opts['ttl'] ) ? (string) $opts['ttl'] : '24h' );
@@ -368,6 +400,7 @@ TXT;
 		$token = $this->required( $opts, 'token' );
 		$site  = $this->required( $opts, 'site' );
 		list( $config, $args ) = $this->target( $opts );
+		$this->require_content_inside( $config );
 		$args += array(
 			'token'            => $token,
 			'site_name'        => $site,

@@ -3,9 +3,13 @@
  * Reads what SiteLift needs to know about a WordPress install from its files, without loading WordPress:
  * the database settings and table prefix from wp-config.php, the version from wp-includes/version.php.
  *
- * wp-config.php is read as PHP tokens, never executed, as long as the values are literals (the usual case).
- * When a value is computed (getenv(), a constant expression), the file is evaluated in a separate PHP process
- * with WordPress's bootstrap line removed, the way WP-CLI does it.
+ * wp-config.php is read as PHP tokens, never executed, as long as the values are literals (the usual case;
+ * __DIR__, __FILE__ and dirname() of them count as literals). When a value is computed (getenv(), a constant
+ * expression), the file is evaluated in a separate PHP process with WordPress's bootstrap line removed, the
+ * way WP-CLI does it, with __DIR__ and __FILE__ meaning the real file's folder and name.
+ *
+ * It also tells where the site keeps its content (WP_CONTENT_DIR, WP_PLUGIN_DIR, UPLOADS, the upload_path
+ * option), because a migration moves the WordPress folder only.
  *
  * @package SiteLift
  */
@@ -13,10 +17,12 @@
 namespace SiteLift\Plugin;
 
 final class Site_Config {
-	private const WANTED = array( 'DB_NAME', 'DB_USER', 'DB_PASSWORD', 'DB_HOST', 'DB_CHARSET', 'DB_COLLATE', 'MULTISITE', 'WP_HOME', 'WP_SITEURL' );
+	private const WANTED = array( 'DB_NAME', 'DB_USER', 'DB_PASSWORD', 'DB_HOST', 'DB_CHARSET', 'DB_COLLATE', 'MULTISITE', 'WP_HOME', 'WP_SITEURL', 'WP_CONTENT_DIR', 'WP_PLUGIN_DIR', 'UPLOADS' );
 
 	/** @var string */
 	public $root;
+	/** @var string the wp-config.php read (in the root or the folder above it) */
+	public $file = '';
 	/** @var array<string, mixed> */
 	public $constants = array();
 	/** @var string */
@@ -44,8 +50,9 @@ final class Site_Config {
 		if ( ! is_readable( $file ) ) {
 			throw new \RuntimeException( "no readable wp-config.php in '$real'" );
 		}
-		$code     = (string) file_get_contents( $file );
-		$complete = $config->parse_tokens( $code );
+		$config->file = $file;
+		$code         = (string) file_get_contents( $file );
+		$complete     = $config->parse_tokens( $code );
 		if ( ! $complete ) {
 			$config->evaluate( $file );
 		}
@@ -73,6 +80,71 @@ final class Site_Config {
 	}
 
 	/**
+	 * The site's content folders that lie outside its root, as WordPress would place them: wp-content
+	 * (WP_CONTENT_DIR), plugins (WP_PLUGIN_DIR) and uploads (UPLOADS, relative to the root, else the
+	 * upload_path option when the caller could read it, else wp-content/uploads). A migration moves the root
+	 * only, so these would be left behind.
+	 *
+	 * @param string|null $upload_path the upload_path option (null: not known)
+	 * @return array<string, string> what => folder, e.g. 'wp-content' => '/srv/app'
+	 */
+	public function content_outside_root( ?string $upload_path = null ): array {
+		$root    = $this->root;
+		$content = self::absolute( (string) ( $this->constants['WP_CONTENT_DIR'] ?? $root . '/wp-content' ), $root );
+		$plugins = self::absolute( (string) ( $this->constants['WP_PLUGIN_DIR'] ?? $content . '/plugins' ), $root );
+		$upload_path = trim( (string) $upload_path );
+		if ( isset( $this->constants['UPLOADS'] ) ) {
+			$uploads = $root . '/' . ltrim( (string) $this->constants['UPLOADS'], '/' );  // ABSPATH . UPLOADS
+		} elseif ( '' !== $upload_path && 'wp-content/uploads' !== $upload_path ) {
+			$uploads = self::absolute( $upload_path, $root );
+		} else {
+			$uploads = $content . '/uploads';
+		}
+		$outside = array();
+		foreach ( array( 'wp-content' => $content, 'plugins' => $plugins, 'uploads' => $uploads ) as $what => $dir ) {
+			if ( ! self::inside( $dir, $root ) ) {
+				$outside[ $what ] = $dir;
+			}
+		}
+		return $outside;
+	}
+
+	/** $path as an absolute path: relative ones are taken from $root, as WordPress's path_join() does. */
+	private static function absolute( string $path, string $root ): string {
+		return '' !== $path && '/' === $path[0] ? $path : $root . '/' . $path;
+	}
+
+	/**
+	 * Whether $dir is $root or below it: links resolved where the folders exist, '.' and '..' resolved by
+	 * name where they do not.
+	 */
+	public static function inside( string $dir, string $root ): bool {
+		$dir  = self::resolved( $dir );
+		$root = self::resolved( $root );
+		return $dir === $root || 0 === strpos( $dir, rtrim( $root, '/' ) . '/' );
+	}
+
+	/** The real path of the longest part of $path that exists, followed by the rest resolved by name. */
+	private static function resolved( string $path ): string {
+		$rest = array();
+		$head = $path;
+		while ( false === realpath( $head ) && '/' !== $head && '' !== $head && '.' !== $head ) {
+			array_unshift( $rest, basename( $head ) );
+			$head = dirname( $head );
+		}
+		$real  = realpath( $head );
+		$parts = explode( '/', trim( false !== $real ? $real : $head, '/' ) );
+		foreach ( $rest as $part ) {
+			if ( '..' === $part ) {
+				array_pop( $parts );
+			} elseif ( '' !== $part && '.' !== $part ) {
+				$parts[] = $part;
+			}
+		}
+		return '/' . implode( '/', array_filter( $parts, 'strlen' ) );
+	}
+
+	/**
 	 * Collects define()s and $table_prefix whose values are literals. Returns false when a wanted value is
 	 * computed, so the caller falls back to evaluation.
 	 */
@@ -90,11 +162,11 @@ final class Site_Config {
 		for ( $i = 0; $i < $count; $i++ ) {
 			$t = $tokens[ $i ];
 			if ( is_array( $t ) && T_STRING === $t[0] && 'define' === strtolower( $t[1] ) && '(' === ( $tokens[ $i + 1 ] ?? null ) ) {
-				$name = self::literal( $tokens, $i + 2, $next );
+				$name = $this->literal( $tokens, $i + 2, $next );
 				if ( ! is_string( $name ) || ',' !== ( $tokens[ $next ] ?? null ) || ! in_array( $name, self::WANTED, true ) ) {
 					continue;
 				}
-				$value = self::literal( $tokens, $next + 1, $end );
+				$value = $this->literal( $tokens, $next + 1, $end );
 				if ( null === $end || ! in_array( $tokens[ $end ] ?? null, array( ')', ',' ), true ) ) {
 					$complete = false;
 					continue;
@@ -103,7 +175,7 @@ final class Site_Config {
 					$this->constants[ $name ] = $value;
 				}
 			} elseif ( is_array( $t ) && T_VARIABLE === $t[0] && '$table_prefix' === $t[1] && '=' === ( $tokens[ $i + 1 ] ?? null ) ) {
-				$value = self::literal( $tokens, $i + 2, $end );
+				$value = $this->literal( $tokens, $i + 2, $end );
 				if ( null === $end || ';' !== ( $tokens[ $end ] ?? null ) || ! is_string( $value ) ) {
 					$complete = false;
 					continue;
@@ -115,12 +187,13 @@ final class Site_Config {
 	}
 
 	/**
-	 * Reads a literal (string, number, true/false/null, or literal strings joined by '.') starting at $i.
-	 * Sets $end to the index after it, or null when the expression is not a literal.
+	 * Reads a literal (string, number, true/false/null, __DIR__, __FILE__, dirname() of one of those with an
+	 * optional literal level count, or such pieces joined by '.') starting at $i. Sets $end to the index after
+	 * it, or null when the expression is not a literal.
 	 *
 	 * @return mixed
 	 */
-	private static function literal( array $tokens, int $i, ?int &$end ) {
+	private function literal( array $tokens, int $i, ?int &$end ) {
 		$end   = null;
 		$value = null;
 		$parts = 0;
@@ -128,6 +201,27 @@ final class Site_Config {
 			$t = $tokens[ $i ] ?? null;
 			if ( is_array( $t ) && T_CONSTANT_ENCAPSED_STRING === $t[0] ) {
 				$piece = self::unquote( $t[1] );
+			} elseif ( is_array( $t ) && T_DIR === $t[0] ) {
+				$piece = dirname( $this->file );
+			} elseif ( is_array( $t ) && T_FILE === $t[0] ) {
+				$piece = $this->file;
+			} elseif ( is_array( $t ) && in_array( $t[0], array( T_STRING, T_NAME_FULLY_QUALIFIED ), true ) && 'dirname' === strtolower( ltrim( $t[1], '\\' ) ) && '(' === ( $tokens[ $i + 1 ] ?? null ) ) {
+				$arg = $this->literal( $tokens, $i + 2, $after );
+				if ( ! is_string( $arg ) || null === $after ) {
+					return null;
+				}
+				$levels = 1;
+				if ( ',' === ( $tokens[ $after ] ?? null ) ) {
+					$levels = $this->literal( $tokens, $after + 1, $after );
+					if ( ! is_int( $levels ) || $levels < 1 || null === $after ) {
+						return null;
+					}
+				}
+				if ( ')' !== ( $tokens[ $after ] ?? null ) ) {
+					return null;
+				}
+				$piece = dirname( $arg, $levels );
+				$i     = $after;
 			} elseif ( is_array( $t ) && T_LNUMBER === $t[0] ) {
 				$piece = (int) $t[1];
 			} elseif ( is_array( $t ) && T_STRING === $t[0] && in_array( strtolower( $t[1] ), array( 'true', 'false', 'null' ), true ) ) {
@@ -157,7 +251,7 @@ final class Site_Config {
 
 	/** Runs wp-config.php without WordPress's bootstrap in a child process and reads the values it defines. */
 	private function evaluate( string $file ): void {
-		$code = (string) file_get_contents( $file );
+		$code = self::with_real_location( (string) file_get_contents( $file ), $file );
 		$code = preg_replace( '/^\s*(require|require_once|include|include_once)\s*\(?\s*ABSPATH\s*\.\s*[\'"]wp-settings\.php[\'"]\s*\)?\s*;/mi', '', $code );
 		$tmp  = tempnam( sys_get_temp_dir(), 'sitelift-config-' );
 		if ( false === $tmp ) {
@@ -187,6 +281,21 @@ final class Site_Config {
 		if ( is_string( $data['prefix'] ) ) {
 			$this->table_prefix = $data['prefix'];
 		}
+	}
+
+	/** $code with __DIR__ and __FILE__ spelled out as $file's, so that a copy of it elsewhere means the same. */
+	private static function with_real_location( string $code, string $file ): string {
+		$out = '';
+		foreach ( token_get_all( $code ) as $t ) {
+			if ( is_array( $t ) && T_DIR === $t[0] ) {
+				$out .= var_export( dirname( $file ), true );
+			} elseif ( is_array( $t ) && T_FILE === $t[0] ) {
+				$out .= var_export( $file, true );
+			} else {
+				$out .= is_array( $t ) ? $t[1] : $t;
+			}
+		}
+		return $out;
 	}
 
 	private static function read_wp_version( string $root ): string {
