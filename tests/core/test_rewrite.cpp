@@ -9,6 +9,7 @@
 #include <cstdio>
 #include <cstdlib>
 #include <random>
+#include <set>
 #include <string>
 #include <vector>
 
@@ -438,6 +439,44 @@ TEST(RewritePlain, AgreesWithANaiveMatcherOnRandomText) {
         std::string out;
         const std::string got = r.rewrite(t, out) ? out : t;
         ASSERT_EQ(got, naive::apply(pairs, t)) << "input: " << t;
+    }
+}
+
+// Searches that overlap each other in every way (one inside another, one's end another's start), made of
+// characters that no boundary rule looks at, so the rule left is: leftmost match, the longest at one position,
+// no overlaps. This is what the precomputed rivals of each search (and the trie that finds them) must give.
+TEST(RewritePlain, OverlappingSearchesAgreeWithAGreedyMatcher) {
+    std::mt19937 rng(99);
+    const std::string alphabet = "!#;=,";
+    auto random_text = [&](size_t max_len) {
+        std::string t(rng() % (max_len + 1), ' ');
+        for (char& c : t) c = alphabet[rng() % alphabet.size()];
+        return t;
+    };
+    for (int set = 0; set < 400; ++set) {
+        Pairs pairs;
+        std::set<std::string> seen;
+        const int n = 1 + static_cast<int>(rng() % 10);
+        while (static_cast<int>(pairs.size()) < n) {
+            std::string search = random_text(6);
+            if (search.empty() || !seen.insert(search).second) continue;
+            pairs.emplace_back(search, "<" + std::to_string(pairs.size()) + ">");
+        }
+        const Rewriter r(pairs);
+        for (int iter = 0; iter < 40; ++iter) {
+            const std::string t = random_text(iter % 4 == 0 ? 120 : 20);
+            std::string want;
+            for (size_t i = 0; i < t.size();) {
+                const std::pair<std::string, std::string>* best = nullptr;
+                for (const auto& pr : pairs)
+                    if (t.compare(i, pr.first.size(), pr.first) == 0 && (!best || pr.first.size() > best->first.size())) best = &pr;
+                want += best ? best->second : std::string(1, t[i]);
+                i += best ? best->first.size() : 1;
+            }
+            std::string out;
+            const std::string got = r.rewrite(t, out) ? out : t;
+            ASSERT_EQ(got, want) << "set " << set << ", text: " << t;
+        }
     }
 }
 
