@@ -35,6 +35,19 @@ final class Engine {
 		return $outside;
 	}
 
+	/**
+	 * The refusal of a site whose content lies outside its root (see content_outside_root()), or null.
+	 *
+	 * @param string $text translated message with %1$s for the folders and %2$s for the root
+	 */
+	public static function content_outside_error( string $text ): ?\WP_Error {
+		$outside = self::content_outside_root();
+		if ( ! $outside ) {
+			return null;
+		}
+		return new \WP_Error( 'sitelift_content_outside', sprintf( $text, implode( ', ', $outside ), self::root() ), array( 'status' => 409 ) );
+	}
+
 	/** Whether $dir is $root or below it, links resolved where the folders exist. */
 	public static function inside( string $dir, string $root ): bool {
 		$real_dir  = realpath( $dir );

@@ -52,18 +52,12 @@ final class Receiver {
 		if ( $job && in_array( $job['phase'] ?? '', array( 'receiving', 'finalizing' ), true ) ) {
 			return new \WP_Error( 'sitelift_receiving', __( 'A migration into this site is in progress. Wait for it to finish before generating a new token.', 'sitelift' ), array( 'status' => 409 ) );
 		}
-		$outside = Engine::content_outside_root();
-		if ( $outside ) {
-			return new \WP_Error(
-				'sitelift_content_outside',
-				sprintf(
-					/* translators: 1: folder names, 2: the WordPress folder. */
-					__( 'This site keeps %1$s outside its WordPress folder (%2$s). A migration replaces that folder only, so the site would go on using those and not the migrated ones: no token was made.', 'sitelift' ),
-					implode( ', ', $outside ),
-					Engine::root()
-				),
-				array( 'status' => 409 )
-			);
+		$refused = Engine::content_outside_error(
+			/* translators: 1: folder names, 2: the WordPress folder. */
+			__( 'This site keeps %1$s outside its WordPress folder (%2$s). A migration replaces that folder only, so the site would go on using those and not the migrated ones: no token was made.', 'sitelift' )
+		);
+		if ( $refused ) {
+			return $refused;
 		}
 		try {
 			$result = Engine::token_create( $site_name, $ttl );

@@ -171,18 +171,12 @@ final class Runner {
 	 * @return array|\WP_Error the view of the new job
 	 */
 	public static function start( string $token, string $site_name, int $user_id ) {
-		$outside = Engine::content_outside_root();
-		if ( $outside ) {
-			return new \WP_Error(
-				'sitelift_content_outside',
-				sprintf(
-					/* translators: 1: folder names, 2: the WordPress folder. */
-					__( 'This site keeps %1$s outside its WordPress folder (%2$s). A migration moves that folder only, so they would be left behind: nothing was started.', 'sitelift' ),
-					implode( ', ', $outside ),
-					Engine::root()
-				),
-				array( 'status' => 409 )
-			);
+		$refused = Engine::content_outside_error(
+			/* translators: 1: folder names, 2: the WordPress folder. */
+			__( 'This site keeps %1$s outside its WordPress folder (%2$s). A migration moves that folder only, so they would be left behind: nothing was started.', 'sitelift' )
+		);
+		if ( $refused ) {
+			return $refused;
 		}
 		if ( ! self::get_lock( 'job', 5 ) ) {
 			return new \WP_Error( 'sitelift_busy', __( 'Another migration is being started right now.', 'sitelift' ), array( 'status' => 409 ) );
