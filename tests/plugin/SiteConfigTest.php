@@ -78,6 +78,9 @@ final class SiteConfigTest extends TestCase {
 		$root   = $this->site( 'levels', "define( 'WP_CONTENT_DIR', \\dirname( __FILE__, 2 ) . '/shared/content' );" );
 		$config = Site_Config::load( $root );
 		$this->assertSame( $this->scratch . '/shared/content', $config->constants['WP_CONTENT_DIR'] );
+		$this->assertSame( array(), $config->content_outside_root(), 'folders that do not exist hold nothing to leave behind' );
+		mkdir( $this->scratch . '/shared/content/plugins', 0777, true );
+		mkdir( $this->scratch . '/shared/content/uploads' );
 		$this->assertSame(
 			array(
 				'wp-content' => $this->scratch . '/shared/content',
@@ -91,6 +94,7 @@ final class SiteConfigTest extends TestCase {
 	public function test_a_bedrock_like_layout_is_outside(): void {
 		// WordPress in web/wp, its wp-config.php one folder up, content in web/app.
 		$root    = $this->site( 'web/wp', "define( 'WP_CONTENT_DIR', __DIR__ . '/app' );", 'web' );
+		mkdir( $this->scratch . '/web/app/plugins', 0777, true );
 		$config  = Site_Config::load( $root );
 		$outside = $config->content_outside_root();
 		$this->assertSame( $this->scratch . '/web/app', $outside['wp-content'] ?? null );
@@ -105,6 +109,12 @@ final class SiteConfigTest extends TestCase {
 		$this->assertSame( 'http://computed.test', $config->constants['WP_HOME'] );
 		$this->assertSame( $root . '/wp-content', $config->constants['WP_CONTENT_DIR'] );
 		$this->assertSame( array(), $config->content_outside_root() );
+
+		// Without a web server, $_SERVER['DOCUMENT_ROOT'] means the folder of wp-config.php.
+		$root   = $this->site( 'docroot', "define( 'WP_CONTENT_DIR', \$_SERVER['DOCUMENT_ROOT'] . '/wp-content' );" );
+		$config = Site_Config::load( $root );
+		$this->assertSame( $root . '/wp-content', $config->constants['WP_CONTENT_DIR'] );
+		$this->assertSame( array(), $config->content_outside_root() );
 	}
 
 	public function test_uploads_follow_the_constant_then_the_option(): void {
@@ -113,10 +123,14 @@ final class SiteConfigTest extends TestCase {
 		$this->assertSame( array(), $config->content_outside_root( '/somewhere/else' ) );  // UPLOADS wins
 
 		$config = Site_Config::load( $this->site( 'option', '' ) );
+		$shared = $this->scratch . '/shared-uploads';
+		mkdir( $shared );
+		mkdir( $this->scratch . '/media' );
 		$this->assertSame( array(), $config->content_outside_root( 'files' ) );
 		$this->assertSame( array(), $config->content_outside_root( $config->root . '/wp-content/uploads' ) );
-		$this->assertSame( array( 'uploads' => '/srv/shared-uploads' ), $config->content_outside_root( '/srv/shared-uploads' ) );
+		$this->assertSame( array( 'uploads' => $shared ), $config->content_outside_root( $shared ) );
 		$this->assertSame( array( 'uploads' => $config->root . '/../media' ), $config->content_outside_root( '../media' ) );
+		$this->assertSame( array(), $config->content_outside_root( $this->scratch . '/no-such-folder' ) );
 	}
 
 	public function test_a_link_out_of_the_root_counts_as_outside(): void {
@@ -134,6 +148,7 @@ final class SiteConfigTest extends TestCase {
 
 	public function test_the_command_line_refuses_content_outside_the_root(): void {
 		$root = $this->site( 'cli/wp', "define( 'WP_CONTENT_DIR', dirname( __DIR__ ) . '/content' );" );
+		mkdir( $this->scratch . '/cli/content' );
 		$out  = $this->scratch . '/site.tar.zst';
 		foreach ( array(
 			array( 'export', '--path=' . $root, '--output=' . $out ),

@@ -83,7 +83,8 @@ final class Site_Config {
 	 * The site's content folders that lie outside its root, as WordPress would place them: wp-content
 	 * (WP_CONTENT_DIR), plugins (WP_PLUGIN_DIR) and uploads (UPLOADS, relative to the root, else the
 	 * upload_path option when the caller could read it, else wp-content/uploads). A migration moves the root
-	 * only, so these would be left behind.
+	 * only, so these would be left behind. Only folders that exist count: one that does not holds nothing to
+	 * leave behind, and a value computed without a web server (from $_SERVER, say) may name no real folder.
 	 *
 	 * @param string|null $upload_path the upload_path option (null: not known)
 	 * @return array<string, string> what => folder, e.g. 'wp-content' => '/srv/app'
@@ -102,7 +103,7 @@ final class Site_Config {
 		}
 		$outside = array();
 		foreach ( array( 'wp-content' => $content, 'plugins' => $plugins, 'uploads' => $uploads ) as $what => $dir ) {
-			if ( ! self::inside( $dir, $root ) ) {
+			if ( ! self::inside( $dir, $root ) && is_dir( $dir ) ) {
 				$outside[ $what ] = $dir;
 			}
 		}
@@ -259,7 +260,9 @@ final class Site_Config {
 		}
 		chmod( $tmp, 0600 );
 		$wanted = var_export( self::WANTED, true );
+		// Without a web server there is no document root; the usual one is the folder of wp-config.php.
 		$probe  = '<?php if (!defined("ABSPATH")) define("ABSPATH", ' . var_export( dirname( $file ) . '/', true ) . ');'
+			. ' if (empty($_SERVER["DOCUMENT_ROOT"])) $_SERVER["DOCUMENT_ROOT"] = ' . var_export( dirname( $file ), true ) . ';'
 			. ' ob_start(); (function () { require ' . var_export( $tmp . '.cfg', true ) . '; $GLOBALS["__sl_prefix"] = $table_prefix ?? null; })(); ob_end_clean();'
 			. ' $out = ["prefix" => $GLOBALS["__sl_prefix"], "constants" => []];'
 			. ' foreach (' . $wanted . ' as $c) { if (defined($c)) { $out["constants"][$c] = constant($c); } }'
