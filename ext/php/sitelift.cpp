@@ -441,17 +441,20 @@ ZEND_FUNCTION(SiteLift_rewrite) {
         cache_key.append(reinterpret_cast<const char*>(&n), sizeof n);
         cache_key.append(d, n);
     };
+    // PHP stores a key written as a decimal number ('8081' => '8082') as an integer: such keys are searched
+    // for as their digits. A list (['old', 'new'], keys 0, 1, ...) is a mistake, not a map.
+    if (zend_hash_num_elements(pairs) > 0 && zend_array_is_list(pairs)) {
+        zend_argument_value_error(2, "must map search strings to replacements, not be a list");
+        RETURN_THROWS();
+    }
     zend_string* key;
     zend_ulong index;
     zval* replacement;
     ZEND_HASH_FOREACH_KEY_VAL(pairs, index, key, replacement) {
         ZVAL_DEREF(replacement);
-        if (!key) {
-            (void)index;
-            zend_argument_value_error(2, "must map search strings to replacements");
-            RETURN_THROWS();
-        }
-        if (ZSTR_LEN(key) == 0) {
+        std::string search = key ? std::string(ZSTR_VAL(key), ZSTR_LEN(key))
+                                 : std::to_string(static_cast<zend_long>(index));
+        if (search.empty()) {
             zend_argument_value_error(2, "must not contain an empty search string");
             RETURN_THROWS();
         }
@@ -459,10 +462,9 @@ ZEND_FUNCTION(SiteLift_rewrite) {
             zend_argument_type_error(2, "must contain only string replacements");
             RETURN_THROWS();
         }
-        list.emplace_back(std::string(ZSTR_VAL(key), ZSTR_LEN(key)),
-                          std::string(Z_STRVAL_P(replacement), Z_STRLEN_P(replacement)));
-        add_key(ZSTR_VAL(key), ZSTR_LEN(key));
+        add_key(search.data(), search.size());
         add_key(Z_STRVAL_P(replacement), Z_STRLEN_P(replacement));
+        list.emplace_back(std::move(search), std::string(Z_STRVAL_P(replacement), Z_STRLEN_P(replacement)));
     }
     ZEND_HASH_FOREACH_END();
 

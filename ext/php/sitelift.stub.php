@@ -81,7 +81,8 @@ namespace SiteLift {
      * form and every escaped form (JSON, \u002F, URL-encoded), and a pair of absolute paths its escaped forms,
      * as an import does for a site's address; without it, the pairs are searched for exactly as given.
      *
-     * @param array $pairs search => replacement
+     * @param array $pairs search => replacement (a key PHP keeps as an integer, '8081' say, is searched for
+     *                     as its digits; a list is refused)
      */
     function rewrite(string $value, array $pairs, bool $all_forms = true): string {}
 

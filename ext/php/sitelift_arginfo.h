@@ -1,5 +1,5 @@
 /* This is a generated file, edit the .stub.php file instead.
- * Stub hash: 1bb434a4d3e9df13e0da97e8e5f02fbc0a60a11f */
+ * Stub hash: 28456f8608e3c37d28ccd55c64907561805ef683 */
 
 ZEND_BEGIN_ARG_WITH_RETURN_TYPE_INFO_EX(arginfo_SiteLift_version, 0, 0, IS_STRING, 0)
 ZEND_END_ARG_INFO()

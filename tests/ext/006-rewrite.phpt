@@ -68,6 +68,13 @@ try {
 } catch (TypeError $e) {
     echo $e->getMessage(), "\n";
 }
+// Keys PHP turns into integers are still searches: a port, a year, a negative number.
+echo SiteLift\rewrite('127.0.0.1:8081 in 2019, -5', ['8081' => '8082', '2019' => '2020', '-5' => '-6'], false), "\n";
+try {
+    SiteLift\rewrite('old new', ['old', 'new']);
+} catch (ValueError $e) {
+    echo $e->getMessage(), "\n";
+}
 ?>
 --EXPECT--
 plain                 see https://new.example.org/page and https://new.example.org.
@@ -102,3 +109,5 @@ http://old.example https://b.test
 bool(true)
 SiteLift\rewrite(): Argument #2 ($pairs) must not contain an empty search string
 SiteLift\rewrite(): Argument #2 ($pairs) must contain only string replacements
+127.0.0.1:8082 in 2020, -6
+SiteLift\rewrite(): Argument #2 ($pairs) must map search strings to replacements, not be a list
