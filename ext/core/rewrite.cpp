@@ -820,13 +820,12 @@ void Rewriter::Impl::find_rivals() {
         }
         nodes[node].pattern = static_cast<int32_t>(pi);  // searches are unique
     }
-    // Depth-first order of the pattern-ending nodes, so that each node's subtree is one range of it.
+    // Depth-first order of the pattern-ending nodes, so that each node's subtree is one range of it (the
+    // root ends no pattern: searches are not empty).
     std::vector<std::vector<std::pair<uchar, uint32_t>>> kids(nodes.size());
     for (const auto& [key, to] : child) kids[key >> 8].push_back({uchar(key & 0xff), to});
     std::vector<uint32_t> by_order;
     std::vector<std::pair<uint32_t, size_t>> stack{{0, 0}};
-    nodes[0].first = 0;
-    if (nodes[0].pattern >= 0) by_order.push_back(static_cast<uint32_t>(nodes[0].pattern));
     while (!stack.empty()) {
         auto& [node, next] = stack.back();
         if (next < kids[node].size()) {
@@ -1007,15 +1006,9 @@ void Rewriter::Impl::index_members(Lane& lane) {
 
 // First position c >= from at which some lane's pair occurs (p[c] == b1 and p[c + delta] == b2).
 size_t Rewriter::Impl::next_candidate(const uchar* p, size_t n, size_t from, uint64_t mask) const {
+    (void)mask;  // made and used by the vector paths only
     if (lanes.empty()) return npos;
     size_t i = from;
-#if defined(SITELIFT_X86_SIMD)
-    if (mask) {
-        if (from >= n) return npos;
-        const uint64_t m = mask & (~uint64_t(0) << from);
-        return m ? static_cast<size_t>(__builtin_ctzll(m)) : npos;
-    }
-#endif
 #if defined(SITELIFT_X86_SIMD)
     if (lanes.size() > vec.count) {
         // More lanes than the vector loops take (many unrelated literal pairs): vector-scan the first
@@ -1035,7 +1028,8 @@ size_t Rewriter::Impl::next_candidate(const uchar* p, size_t n, size_t from, uin
         i = resume;
     } else if (n >= kShortMin) {
         if (from >= n) return npos;
-        const uint64_t m = short_candidates(vec, p, n) & (~uint64_t(0) << from);
+        // (A mask is given only for values of this size: first_raw() made it here.)
+        const uint64_t m = (mask ? mask : short_candidates(vec, p, n)) & (~uint64_t(0) << from);
         return m ? static_cast<size_t>(__builtin_ctzll(m)) : npos;
     }
     // (Fewer bytes than one vector load: the byte loop below.)
@@ -1052,6 +1046,7 @@ size_t Rewriter::Impl::next_candidate(const uchar* p, size_t n, size_t from, uin
 // Where some search (or the vc marker) first occurs in p[0, n), ignoring boundaries: the first candidate
 // that verifies (npos: none). No occurrence of any search starts before that minus max_offset.
 size_t Rewriter::Impl::first_raw(const uchar* p, size_t n, uint64_t* mask) const {
+    (void)mask;  // made and used by the vector paths only
     if (n < min_value_len) return npos;
     auto verifies = [&](size_t c) {
         for (const Lane& l : lanes) {
