@@ -11,8 +11,7 @@ extern zend_module_entry sitelift_module_entry;
 // Per thread (ZTS) or process: the rewriter SiteLift\rewrite() built last and what it was built from, so a
 // loop over many values with the same pairs builds it once. Freed at the end of each request.
 ZEND_BEGIN_MODULE_GLOBALS(sitelift)
-    void* rewriter;      // sitelift::Rewriter*
-    void* rewriter_key;  // std::string*
+    void* rewrite_cache;  // RewriteCache* (sitelift.cpp)
 ZEND_END_MODULE_GLOBALS(sitelift)
 
 ZEND_EXTERN_MODULE_GLOBALS(sitelift)

@@ -424,6 +424,17 @@ ZEND_FUNCTION(SiteLift_status) {
     guarded([&](bool&) { return_json(return_value, sitelift::site_state(std::string(ZSTR_VAL(path), ZSTR_LEN(path)))); });
 }
 
+namespace {
+
+// What SiteLift\rewrite() keeps between calls (SITELIFT_G(rewrite_cache)): the rewriter it built last and the
+// pairs and mode it was built from.
+struct RewriteCache {
+    std::string key;
+    sitelift::Rewriter rewriter;
+};
+
+}  // namespace
+
 ZEND_FUNCTION(SiteLift_rewrite) {
     zend_string* value;
     HashTable* pairs;
@@ -470,18 +481,15 @@ ZEND_FUNCTION(SiteLift_rewrite) {
 
     guarded([&](bool&) {
         // Building a rewriter costs more than rewriting a short value: reuse the last one for the same pairs.
-        auto* cached = static_cast<sitelift::Rewriter*>(SITELIFT_G(rewriter));
-        auto* cached_key = static_cast<std::string*>(SITELIFT_G(rewriter_key));
-        if (!cached || *cached_key != cache_key) {
-            auto built = std::make_unique<sitelift::Rewriter>(
-                all_forms ? sitelift::Rewriter::with_all_forms(std::move(list)) : sitelift::Rewriter(std::move(list)));
-            auto built_key = std::make_unique<std::string>(std::move(cache_key));
+        auto* cached = static_cast<RewriteCache*>(SITELIFT_G(rewrite_cache));
+        if (!cached || cached->key != cache_key) {
+            auto built = std::make_unique<RewriteCache>(RewriteCache{
+                std::move(cache_key),
+                all_forms ? sitelift::Rewriter::with_all_forms(std::move(list)) : sitelift::Rewriter(std::move(list))});
             delete cached;
-            delete cached_key;
-            SITELIFT_G(rewriter) = cached = built.release();
-            SITELIFT_G(rewriter_key) = built_key.release();
+            SITELIFT_G(rewrite_cache) = cached = built.release();
         }
-        const sitelift::Rewriter& rewriter = *cached;
+        const sitelift::Rewriter& rewriter = cached->rewriter;
         std::string out;
         if (rewriter.rewrite(std::string_view(ZSTR_VAL(value), ZSTR_LEN(value)), out)) {
             RETVAL_STRINGL(out.data(), out.size());
@@ -811,10 +819,8 @@ PHP_RINIT_FUNCTION(sitelift) {
 }
 
 PHP_RSHUTDOWN_FUNCTION(sitelift) {
-    delete static_cast<sitelift::Rewriter*>(SITELIFT_G(rewriter));
-    delete static_cast<std::string*>(SITELIFT_G(rewriter_key));
-    SITELIFT_G(rewriter) = nullptr;
-    SITELIFT_G(rewriter_key) = nullptr;
+    delete static_cast<RewriteCache*>(SITELIFT_G(rewrite_cache));
+    SITELIFT_G(rewrite_cache) = nullptr;
     return SUCCESS;
 }
 
@@ -822,8 +828,7 @@ static PHP_GINIT_FUNCTION(sitelift) {
 #if defined(ZTS) && defined(COMPILE_DL_SITELIFT)
     ZEND_TSRMLS_CACHE_UPDATE();
 #endif
-    sitelift_globals->rewriter = nullptr;
-    sitelift_globals->rewriter_key = nullptr;
+    sitelift_globals->rewrite_cache = nullptr;
 }
 
 PHP_MINFO_FUNCTION(sitelift) {
