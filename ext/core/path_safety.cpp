@@ -508,8 +508,15 @@ void SafeTree::make_symlink(const std::string& rel, const std::string& target) {
         security("symlink " + quoted(canon) + " -> " + quoted(target) + " points outside the folder");
     std::string leaf;
     Fd parent(open_parent(canon, leaf, true));
-    if (symlinkat(target.c_str(), parent.get(), leaf.c_str()) != 0)
-        throw_errno(ErrorKind::io, "creating symlink " + quoted(canon), errno);
+    if (symlinkat(target.c_str(), parent.get(), leaf.c_str()) == 0) return;
+    const int err = errno;
+    // A step that was cut short and runs again finds the links it made: the same link is already done.
+    if (err == EEXIST) {
+        std::string have(target.size() + 1, '\0');
+        const ssize_t n = readlinkat(parent.get(), leaf.c_str(), have.data(), have.size());
+        if (n >= 0 && static_cast<size_t>(n) == target.size() && have.compare(0, target.size(), target) == 0) return;
+    }
+    throw_errno(ErrorKind::io, "creating symlink " + quoted(canon), err);
 }
 
 void SafeTree::set_times(const std::string& rel, int64_t mtime, uint32_t mtime_nsec) {

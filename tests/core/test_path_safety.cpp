@@ -223,6 +223,13 @@ TEST(SafeTree, Symlinks) {
     ssize_t n = readlink((root + "/sub/ok").c_str(), buf, sizeof buf);
     ASSERT_EQ(n, 9);
     EXPECT_EQ(std::string(buf, 9), "../target");
+    // A step that runs again (a finalize cut short) finds its own link: the same link is done; any other
+    // link, or a file, in its place is an error.
+    tree.make_symlink("sub/ok", "../target");
+    EXPECT_EQ(kind_of([&] { tree.make_symlink("sub/ok", "../other"); }), ErrorKind::io);
+    EXPECT_EQ(kind_of([&] { tree.make_symlink("sub/ok", "../targe"); }), ErrorKind::io);
+    close(tree.create_file("sub/plain", 0644));
+    EXPECT_EQ(kind_of([&] { tree.make_symlink("sub/plain", "../target"); }), ErrorKind::io);
     EXPECT_EQ(kind_of([&] { tree.make_symlink("sub/ok", "x"); }), ErrorKind::io);  // exists
 
     // A symlink made by someone else, pointing outside: nothing may go through it.
