@@ -7,6 +7,7 @@ tests pass without testing anything), nothing happens without faults, and a seed
 import hashlib
 import os
 import re
+import shutil
 import socket
 import subprocess
 import sys
@@ -104,6 +105,7 @@ class Proxy:
         self.proc.terminate()
         self.proc.wait(10)
         self.proc.stdout.close()
+        shutil.rmtree(self.dir, ignore_errors=True)
 
 
 def fault_lines(proxy):
@@ -170,6 +172,11 @@ class FaultProxyTest(unittest.TestCase):
         p = Proxy(port, *a)
         self.cleanup.append(p.stop)
         return p
+
+    def capture_dir(self):
+        d = tempfile.mkdtemp(prefix="faultproxy-cap-")
+        self.cleanup.append(lambda: shutil.rmtree(d, ignore_errors=True))
+        return d
 
     def test_clean_passthrough(self):
         b = self.backend("sink")
@@ -289,7 +296,7 @@ class FaultProxyTest(unittest.TestCase):
 
     def test_swallow_put(self):
         b = self.backend("http")
-        cap = tempfile.mkdtemp(prefix="faultproxy-cap-")
+        cap = self.capture_dir()
         p = self.proxy(b.port, "--capture", cap, "--swallow-put-from", "2")
         s = socket.create_connection(("127.0.0.1", p.port), timeout=10)
         f = s.makefile("rb")
@@ -317,7 +324,7 @@ class FaultProxyTest(unittest.TestCase):
 
     def test_capture(self):
         b = self.backend("http")
-        cap = tempfile.mkdtemp(prefix="faultproxy-cap-")
+        cap = self.capture_dir()
         p = self.proxy(b.port, "--capture", cap, "--tamper-put", "1")
         s = socket.create_connection(("127.0.0.1", p.port), timeout=10)
         f = s.makefile("rb")
