@@ -1847,16 +1847,31 @@ std::string unicode_escape_slashes(const std::string& s, bool upper) {
     return o;
 }
 
+// "//H[:port]/P" with the host H in lower case (host names are case-insensitive; the path is not).
+std::string lower_host(const std::string& rest) {
+    std::string o = rest;
+    const size_t end = std::min(o.find('/', 2), o.size());
+    for (size_t i = 2; i < end; ++i)
+        if (o[i] >= 'A' && o[i] <= 'Z') o[i] = static_cast<char>(o[i] - 'A' + 'a');
+    return o;
+}
+
 // The plain pairs for a source URL "//H/P" (from_rest) going to to_scheme + ":" + to_rest (to_rest alone when
 // to_scheme is empty): with `schemes`, "https://H/P" and "http://H/P" to that URL; always "//H/P" to to_rest.
+// A host written with capitals ("https://Old.Example", as some sites have it in their settings) also gets
+// these pairs for its lower-case spelling, which is how links typed by hand and by most tools spell it.
 void add_url_pairs(std::vector<std::pair<std::string, std::string>>& base, const std::string& from_rest,
                    const std::string& to_scheme, const std::string& to_rest, bool schemes) {
     const std::string to_full = to_scheme.empty() ? to_rest : to_scheme + ":" + to_rest;
-    if (schemes) {
-        base.emplace_back("https:" + from_rest, to_full);
-        base.emplace_back("http:" + from_rest, to_full);
+    const std::string lower = lower_host(from_rest);
+    for (const std::string* rest : {&from_rest, &lower}) {
+        if (rest == &lower && lower == from_rest) break;
+        if (schemes) {
+            base.emplace_back("https:" + *rest, to_full);
+            base.emplace_back("http:" + *rest, to_full);
+        }
+        base.emplace_back(*rest, to_rest);
     }
-    base.emplace_back(from_rest, to_rest);
 }
 
 // Adds each pair of base in every form (plain; JSON; JSON escaped once more; \u002F and \u002f; rawurlencode()d

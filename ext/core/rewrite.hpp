@@ -100,8 +100,9 @@ public:
     // Pairs for a site move in every form a URL takes: plain, JSON-escaped (\/), \u002F-escaped, URL-encoded,
     // protocol-relative, http and https variants mapped to the destination's scheme; plus the ABSPATH.
     //   For each source URL (trailing '/' dropped): "https://H/P" and "http://H/P" -> destination URL,
-    //   "//H/P" -> destination without its scheme. A source URL below the first one (siteurl
-    //   "https://old.example/wp" under home "https://old.example") keeps that path below the destination.
+    //   "//H/P" -> destination without its scheme; a host H with capitals also in lower case (the path
+    //   as it is). A source URL below the first one (siteurl "https://old.example/wp" under home
+    //   "https://old.example") keeps that path below the destination.
     //   The ABSPATH maps to the destination's. Each of those pairs then in every form: plain; JSON ('/' as
     //   "\/", '\' as "\\"); JSON escaped once more ('/' as "\\/" after addslashes(), as "\\\/" for JSON
     //   encoded as JSON again; '\' as four); "\u002F" and "\u002f"; rawurlencode()d with upper- and

@@ -733,6 +733,24 @@ TEST(SiteMove, PlainHttpAndHttpsMapToTheDestinationScheme) {
     EXPECT_EQ(rw(h, "https://old.example/x http://old.example"), "http://localhost:8081/x http://localhost:8081");
 }
 
+// Host names are case-insensitive: a site whose settings spell its address with capitals has links
+// typed in lower case too. Both spellings move; the path keeps its case (paths are case-sensitive).
+TEST(SiteMove, HostWithCapitalsAlsoMatchesInLowerCase) {
+    SiteMove m;
+    m.from_urls = {"https://Old.Example:8443/Blog"};
+    m.to_url = "https://new-site.test";
+    const Rewriter r = Rewriter::for_site_move(m);
+    EXPECT_EQ(rw(r, "<a href=\"https://Old.Example:8443/Blog/x\">"), "<a href=\"https://new-site.test/x\">");
+    EXPECT_EQ(rw(r, "<a href=\"https://old.example:8443/Blog/x\">"), "<a href=\"https://new-site.test/x\">");
+    EXPECT_EQ(rw(r, "{\"u\":\"http:\\/\\/old.example:8443\\/Blog\"}"), "{\"u\":\"https:\\/\\/new-site.test\"}");
+    EXPECT_EQ(rw(r, "?r=https%3A%2F%2Fold.example%3A8443%2FBlog"), "?r=https%3A%2F%2Fnew-site.test");
+    EXPECT_EQ(rw(r, S("//old.example:8443/Blog/a.png")), S("//new-site.test/a.png"));
+    // The path is not folded, and a lower-case address does not gain a capitalised twin.
+    EXPECT_EQ(rw(r, "https://old.example:8443/blog/x"), "https://old.example:8443/blog/x");
+    const Rewriter lower = Rewriter::for_site_move(move_https());
+    EXPECT_EQ(rw(lower, "https://Old.Example/x"), "https://Old.Example/x");
+}
+
 TEST(SiteMove, SiteurlBelowHomeKeepsItsPath) {
     SiteMove m = move_https();
     m.to_url = "https://new-site.test/sub";

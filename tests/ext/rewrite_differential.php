@@ -780,6 +780,7 @@ $ALL_FORMS_SETS = [
     'all-forms' => [
         'https://old.example' => 'https://new-site.test',
         'https://old.example/wp/' => 'https://new-site.test/core/',
+        'https://OLD.example:8080' => 'https://new-site.test/port',  // its lower-case host moves too
         '/var/www/old' => '/srv/sites/new',
         'old.example' => 'old.example',  // not a URL: as given (claims bare hosts, changes nothing)
     ],
@@ -809,11 +810,16 @@ function sl_expand_forms(array $given): array
                 continue;
             }
             $to_full = $to[0] === '' ? $to[1] : "$to[0]:$to[1]";
-            if ($from[0] !== '') {
-                $base[] = ['https:' . $from[1], $to_full];
-                $base[] = ['http:' . $from[1], $to_full];
+            // The host with capitals also in lower case, the path as it is.
+            $slash = strpos($from[1], '/', 2);
+            $lower = $slash === false ? strtolower($from[1]) : strtolower(substr($from[1], 0, $slash)) . substr($from[1], $slash);
+            foreach (array_unique([$from[1], $lower]) as $rest) {
+                if ($from[0] !== '') {
+                    $base[] = ['https:' . $rest, $to_full];
+                    $base[] = ['http:' . $rest, $to_full];
+                }
+                $base[] = [$rest, $to[1]];
             }
-            $base[] = [$from[1], $to[1]];
         } elseif ($is_path($s) && ($is_path($r) || $r === '')) {
             $base[] = [$s, $r];
         }
