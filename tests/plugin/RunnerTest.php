@@ -10,6 +10,7 @@ namespace SiteLift\Tests;
 
 use SiteLift\Plugin\Engine;
 use SiteLift\Plugin\Runner;
+use SiteLift\Plugin\Site_Config;
 
 final class RunnerTest extends TestCase {
 	/** A token of the right form for a destination that does not exist (nothing listens on port 1). */
@@ -73,9 +74,9 @@ final class RunnerTest extends TestCase {
 		}
 		// A folder beside the root whose name starts like it is outside too; one below it is inside.
 		$root = Engine::root();
-		$this->assertFalse( Engine::inside( $root . '2/wp-content', $root ) );
-		$this->assertTrue( Engine::inside( $root . '/wp-content/uploads/', $root ) );
-		$this->assertTrue( Engine::inside( $root, $root . '/' ) );
+		$this->assertFalse( Site_Config::inside( $root . '2/wp-content', $root ) );
+		$this->assertTrue( Site_Config::inside( $root . '/wp-content/uploads/', $root ) );
+		$this->assertTrue( Site_Config::inside( $root, $root . '/' ) );
 	}
 
 	public function test_the_token_is_never_in_a_view_or_in_clear_in_the_database(): void {

@@ -12,6 +12,8 @@ if ( ! defined( 'ABSPATH' ) ) {
 	exit;
 }
 
+require_once __DIR__ . '/class-site-config.php';
+
 final class Engine {
 	/** This site's root folder, without a trailing slash. */
 	public static function root(): string {
@@ -28,7 +30,7 @@ final class Engine {
 		$uploads = wp_upload_dir( null, false );
 		$outside = array();
 		foreach ( array( WP_CONTENT_DIR, WP_PLUGIN_DIR, (string) ( $uploads['basedir'] ?? '' ) ) as $dir ) {
-			if ( '' !== $dir && ! self::inside( $dir, self::root() ) && ! in_array( $dir, $outside, true ) ) {
+			if ( '' !== $dir && ! Site_Config::inside( $dir, self::root() ) && ! in_array( $dir, $outside, true ) ) {
 				$outside[] = $dir;
 			}
 		}
@@ -46,15 +48,6 @@ final class Engine {
 			return null;
 		}
 		return new \WP_Error( 'sitelift_content_outside', sprintf( $text, implode( ', ', $outside ), self::root() ), array( 'status' => 409 ) );
-	}
-
-	/** Whether $dir is $root or below it, links resolved where the folders exist. */
-	public static function inside( string $dir, string $root ): bool {
-		$real_dir  = realpath( $dir );
-		$real_root = realpath( $root );
-		$dir       = untrailingslashit( wp_normalize_path( false !== $real_dir ? $real_dir : $dir ) );
-		$root      = untrailingslashit( wp_normalize_path( false !== $real_root ? $real_root : $root ) );
-		return $dir === $root || 0 === strpos( $dir, $root . '/' );
 	}
 
 	/**
