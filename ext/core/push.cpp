@@ -628,6 +628,10 @@ private:
         std::string msg = j.value("message", "");
         std::string code = j.value("code", "");
         if (msg.empty()) msg = "HTTP " + std::to_string(r.status);
+        // No room on the destination does not pass by waiting: stop, say so, and keep the job for the rerun.
+        if (r.status == 507)
+            throw Error(ErrorKind::io, "the destination has no room for the migration: " + msg +
+                                           " (run the push again once there is room: it resumes where it stopped)");
         if (r.status == 429 || r.status >= 500 || r.status == 408)
             throw Transient(what + ": the destination answered " + std::to_string(r.status) + " (" + msg + ")");
         if (code.rfind("sitelift_", 0) != 0 && (r.status == 404 || r.status == 400 || r.status == 401 || r.status == 403)) {
@@ -643,8 +647,6 @@ private:
         if (r.status == 401 || r.status == 403)
             throw Error(ErrorKind::security, "the destination refused the machine token: " + msg +
                                                  " (generate a new token on the destination and paste it here)");
-        if (r.status == 507)
-            throw Error(ErrorKind::io, "the destination's disk is full: " + msg + "; free space there and resume");
         throw Error(ErrorKind::state, what + ": " + msg);
     }
 
