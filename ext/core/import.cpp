@@ -479,7 +479,10 @@ private:
         uint64_t free = free_bytes(w.stage);
         if (free < opt_.min_free_bytes)
             throw Error(ErrorKind::io, "the destination's disk is nearly full (" + std::to_string(free >> 20) +
-                                           " MiB free); free some space and run the import again");
+                                           " MiB free; SiteLift stops while less than " +
+                                           std::to_string(opt_.min_free_bytes >> 20) +
+                                           " MiB is free, so that the live site keeps room to work); free some "
+                                           "space and try again");
     }
 
     void spool(const EntryRecord& r) {
@@ -521,6 +524,9 @@ private:
 
         std::set<std::string> loaded;
         std::vector<char> buf(kChunk);
+        // Free space is checked before staging starts and every 16 MiB staged, so that staging stops while
+        // the live site still has min_free_bytes to work with, rather than when writes fail.
+        check_disk(w);
         uint64_t since_check = 0;
         bool manifest_seen = false;
         while (r.next(e)) {
@@ -543,7 +549,7 @@ private:
                 throw Error(ErrorKind::security, "unexpected entry '" + e.path + "' in the archive");
             }
             since_check += e.size + 512;
-            if (since_check >= (64u << 20)) {
+            if (since_check >= (16u << 20)) {
                 since_check = 0;
                 check_disk(w);
                 report("restore", e.path, r.compressed_bytes());
@@ -835,7 +841,7 @@ private:
                 if (errno == EINTR) continue;
                 if (errno == ENOSPC || errno == EDQUOT)
                     throw Error(ErrorKind::io, "the destination's disk is full while staging '" + rel +
-                                                   "'; free some space and run the import again");
+                                                   "'; free some space and try again");
                 throw_errno(ErrorKind::io, "cannot write '" + rel + "'", errno);
             }
             off += static_cast<size_t>(k);
