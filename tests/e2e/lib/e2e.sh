@@ -74,3 +74,34 @@ e2e_expect_refusal() {
 e2e_compare() {
   e2e_php "$E2E_REPO/tests/e2e/lib/compare-sites.php" "$@"
 }
+
+# e2e_small_disk ROOT FREE_KB: puts the folder ROOT on a tmpfs of its content's size plus FREE_KB, with ROOT's
+# path, owner and mode (its own files stay below the mount, hidden, and are back after e2e_disk_release ROOT).
+# Returns 1, mounting nothing, where no tmpfs can be mounted (not root, no CAP_SYS_ADMIN).
+e2e_small_disk() {
+  local root="$1" free_kb="$2" copy="$E2E_WORK/small-disk-copy" probe="$E2E_WORK/small-disk-probe" used_kb
+  mkdir -p "$probe"
+  mount -t tmpfs -o size=1m tmpfs "$probe" 2>/dev/null || return 1
+  umount "$probe"
+  rm -rf "$copy"
+  cp -a "$root" "$copy"
+  rm -rf "$copy/.sitelift"
+  used_kb=$(du -sk "$copy" | cut -f1)
+  mount -t tmpfs -o "size=$((used_kb + free_kb))k,mode=$(stat -c %a "$root"),uid=$(stat -c %u "$root"),gid=$(stat -c %g "$root")" \
+    tmpfs "$root" || return 1
+  cp -a "$copy/." "$root/"
+  rm -rf "$copy"
+}
+
+# e2e_disk_grow ROOT KB: gives the tmpfs of e2e_small_disk KB more room.
+e2e_disk_grow() {
+  local size_kb
+  size_kb=$(df -k --output=size "$1" | tail -n1 | tr -d ' ')
+  mount -o "remount,size=$((size_kb + $2))k" "$1"
+}
+
+# e2e_disk_release ROOT: unmounts the tmpfs of e2e_small_disk, if there is one (the folder's own files are back).
+e2e_disk_release() { ! mountpoint -q "$1" || umount "$1"; }
+
+# e2e_free_kb ROOT: free space of the file system holding ROOT, in KB.
+e2e_free_kb() { df -k --output=avail "$1" | tail -n1 | tr -d ' '; }
