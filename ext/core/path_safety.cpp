@@ -515,6 +515,10 @@ void SafeTree::make_symlink(const std::string& rel, const std::string& target) {
         std::string have(target.size() + 1, '\0');
         const ssize_t n = readlinkat(parent.get(), leaf.c_str(), have.data(), have.size());
         if (n >= 0 && static_cast<size_t>(n) == target.size() && have.compare(0, target.size(), target) == 0) return;
+        // Something else holds the name: an archive that has a file or folder (or another link) there too,
+        // such as a link with files stored below it as if it were a folder.
+        security("symlink " + quoted(canon) + " collides with " + (n >= 0 ? "another symlink" : "a file or folder") +
+                 " of the same name in the archive");
     }
     throw_errno(ErrorKind::io, "creating symlink " + quoted(canon), err);
 }

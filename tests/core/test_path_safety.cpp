@@ -224,13 +224,25 @@ TEST(SafeTree, Symlinks) {
     ASSERT_EQ(n, 9);
     EXPECT_EQ(std::string(buf, 9), "../target");
     // A step that runs again (a finalize cut short) finds its own link: the same link is done; any other
-    // link, or a file, in its place is an error.
+    // link, or a file or folder, in its place is an archive that holds two things of one name: refused.
     tree.make_symlink("sub/ok", "../target");
-    EXPECT_EQ(kind_of([&] { tree.make_symlink("sub/ok", "../other"); }), ErrorKind::io);
-    EXPECT_EQ(kind_of([&] { tree.make_symlink("sub/ok", "../targe"); }), ErrorKind::io);
+    auto refusal = [](auto&& f) -> std::string {
+        try {
+            f();
+        } catch (const Error& e) {
+            return e.kind() == ErrorKind::security ? e.what() : "wrong kind: " + std::string(e.what());
+        }
+        return "no error";
+    };
+    EXPECT_EQ(refusal([&] { tree.make_symlink("sub/ok", "../other"); }),
+              "symlink 'sub/ok' collides with another symlink of the same name in the archive");
+    EXPECT_NE(refusal([&] { tree.make_symlink("sub/ok", "../targe"); }).find("collides"), std::string::npos);
+    EXPECT_NE(refusal([&] { tree.make_symlink("sub/ok", "x"); }).find("collides"), std::string::npos);
     close(tree.create_file("sub/plain", 0644));
-    EXPECT_EQ(kind_of([&] { tree.make_symlink("sub/plain", "../target"); }), ErrorKind::io);
-    EXPECT_EQ(kind_of([&] { tree.make_symlink("sub/ok", "x"); }), ErrorKind::io);  // exists
+    EXPECT_EQ(refusal([&] { tree.make_symlink("sub/plain", "../target"); }),
+              "symlink 'sub/plain' collides with a file or folder of the same name in the archive");
+    tree.make_dir("sub/dir", 0755);
+    EXPECT_NE(refusal([&] { tree.make_symlink("sub/dir", "../target"); }).find("a file or folder"), std::string::npos);
 
     // A symlink made by someone else, pointing outside: nothing may go through it.
     ASSERT_EQ(symlink(outside.c_str(), (root + "/evil").c_str()), 0);

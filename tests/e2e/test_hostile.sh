@@ -27,7 +27,7 @@ cases=(
   "symlink-escape|outside"
   "symlink-absolute|outside"
   "symlink-chain|outside"
-  "through-symlink|"
+  "through-symlink|collides"
   "workdir|work folder"
   "stray-entry|unexpected entry"
   "truncated|truncated"
