@@ -83,5 +83,8 @@ final class PreflightTest extends TestCase {
 		$this->assertSame( 'disk', $warn[0]['code'] );
 		$plenty = array( 'destination' => array( 'free_disk' => 5 << 30 ) );
 		$this->assertSame( array(), Preflight::destination_warnings( $summary, $plenty ) );
+		// Twice the site is not enough: the destination also keeps 64 MiB free for the live site.
+		$just = array( 'destination' => array( 'free_disk' => 1000 << 20 ) );
+		$this->assertSame( 'disk', Preflight::destination_warnings( $summary, $just )[0]['code'] );
 	}
 }

@@ -344,8 +344,9 @@ final class Preflight {
 		if ( null === $free ) {
 			return array();
 		}
-		// The destination stages the whole site next to the live one and keeps the old one for a rollback.
-		$needed = (int) ( ( $summary['database']['bytes'] ?? 0 ) + ( $summary['files']['bytes'] ?? 0 ) ) * 2;
+		// The destination stages the whole site next to the live one and keeps the old one for a rollback, and
+		// it stops while less than 64 MiB is free (the engine's margin for the live site).
+		$needed = (int) ( ( $summary['database']['bytes'] ?? 0 ) + ( $summary['files']['bytes'] ?? 0 ) ) * 2 + ( 64 << 20 );
 		if ( $free >= $needed ) {
 			return array();
 		}
@@ -354,7 +355,7 @@ final class Preflight {
 				'code'    => 'disk',
 				'message' => sprintf(
 					/* translators: 1: free space, 2: needed space. */
-					__( 'The destination has %1$s of free disk; about %2$s are needed (the site is staged next to the live one, and the old one is kept for a rollback). Ask its host for more space or delete files there.', 'sitelift' ),
+					__( 'The destination has %1$s of free disk; about %2$s are needed (the site is staged next to the live one, the old one is kept for a rollback, and 64 MB stay free for the live site). Ask its host for more space or delete files there.', 'sitelift' ),
 					size_format( $free, 1 ),
 					size_format( $needed, 1 )
 				),
