@@ -281,6 +281,7 @@ ReceiveResponse handle(const ReceiveSite& site, ReceiveRequest& req, const json&
         }
         json limits = site.limits.is_object() ? site.limits : json::object();
         limits["free_disk"] = free_disk(root);
+        limits["min_free_disk"] = io.min_free_bytes;  // receiving stops below this (the live site's room)
         ReceiveResponse r = answer(200, "sitelift_ok");
         r.body.update(job_view(st));
         r.body["limits"] = limits;

@@ -83,8 +83,14 @@ final class PreflightTest extends TestCase {
 		$this->assertSame( 'disk', $warn[0]['code'] );
 		$plenty = array( 'destination' => array( 'free_disk' => 5 << 30 ) );
 		$this->assertSame( array(), Preflight::destination_warnings( $summary, $plenty ) );
-		// Twice the site is not enough: the destination also keeps 64 MiB free for the live site.
+		// Twice the site is not enough: the destination also keeps 64 MiB free for the live site, or the margin
+		// its handshake names.
 		$just = array( 'destination' => array( 'free_disk' => 1000 << 20 ) );
 		$this->assertSame( 'disk', Preflight::destination_warnings( $summary, $just )[0]['code'] );
+		$named = array( 'destination' => array( 'limits' => array( 'free_disk' => 1005 << 20, 'min_free_disk' => 1 << 20 ) ) );
+		$this->assertSame( array(), Preflight::destination_warnings( $summary, $named ) );
+		$named['destination']['limits']['min_free_disk'] = 200 << 20;
+		$warn = Preflight::destination_warnings( $summary, $named );
+		$this->assertStringContainsString( '200 MB stay free', $warn[0]['message'] );
 	}
 }

@@ -345,8 +345,9 @@ final class Preflight {
 			return array();
 		}
 		// The destination stages the whole site next to the live one and keeps the old one for a rollback, and
-		// it stops while less than 64 MiB is free (the engine's margin for the live site).
-		$needed = (int) ( ( $summary['database']['bytes'] ?? 0 ) + ( $summary['files']['bytes'] ?? 0 ) ) * 2 + ( 64 << 20 );
+		// it stops while less than its margin for the live site is free (it says which; 64 MiB before it did).
+		$margin = self::find_number( $destination, array( 'min_free_disk' ) ) ?? ( 64 << 20 );
+		$needed = (int) ( ( $summary['database']['bytes'] ?? 0 ) + ( $summary['files']['bytes'] ?? 0 ) ) * 2 + $margin;
 		if ( $free >= $needed ) {
 			return array();
 		}
@@ -354,10 +355,11 @@ final class Preflight {
 			array(
 				'code'    => 'disk',
 				'message' => sprintf(
-					/* translators: 1: free space, 2: needed space. */
-					__( 'The destination has %1$s of free disk; about %2$s are needed (the site is staged next to the live one, the old one is kept for a rollback, and 64 MB stay free for the live site). Ask its host for more space or delete files there.', 'sitelift' ),
+					/* translators: 1: free space, 2: needed space, 3: space the destination keeps free. */
+					__( 'The destination has %1$s of free disk; about %2$s are needed (the site is staged next to the live one, the old one is kept for a rollback, and %3$s stay free for the live site). Ask its host for more space or delete files there.', 'sitelift' ),
 					size_format( $free, 1 ),
-					size_format( $needed, 1 )
+					size_format( $needed, 1 ),
+					size_format( $margin, 0 )
 				),
 			),
 		);
