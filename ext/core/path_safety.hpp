@@ -44,7 +44,8 @@ public:
     // symlink or other non-regular file there is Error(security)); truncates it when truncate.
     int open_file(const std::string& rel, uint32_t mode, bool truncate);
     // Creates a symlink; throws Error(security) if symlink_target_escapes. A symlink already there with the same
-    // target counts as made (a step cut short can run again); anything else there is Error(io).
+    // target counts as made (a step cut short can run again); anything else of that name there (another link, a
+    // file or folder of the same archive) is Error(security).
     void make_symlink(const std::string& rel, const std::string& target);
     // Sets mtime (atime is left alone) without following a final symlink. mtime_nsec must be < 1e9.
     void set_times(const std::string& rel, int64_t mtime, uint32_t mtime_nsec);

@@ -1863,14 +1863,14 @@ std::string lower_host(const std::string& rest) {
 void add_url_pairs(std::vector<std::pair<std::string, std::string>>& base, const std::string& from_rest,
                    const std::string& to_scheme, const std::string& to_rest, bool schemes) {
     const std::string to_full = to_scheme.empty() ? to_rest : to_scheme + ":" + to_rest;
-    const std::string lower = lower_host(from_rest);
-    for (const std::string* rest : {&from_rest, &lower}) {
-        if (rest == &lower && lower == from_rest) break;
+    std::vector<std::string> rests{from_rest};
+    if (std::string lower = lower_host(from_rest); lower != from_rest) rests.push_back(std::move(lower));
+    for (const std::string& rest : rests) {
         if (schemes) {
-            base.emplace_back("https:" + *rest, to_full);
-            base.emplace_back("http:" + *rest, to_full);
+            base.emplace_back("https:" + rest, to_full);
+            base.emplace_back("http:" + rest, to_full);
         }
-        base.emplace_back(*rest, to_rest);
+        base.emplace_back(rest, to_rest);
     }
 }
 
